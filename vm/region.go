@@ -51,6 +51,10 @@ type Options struct {
 	// HugePages leaves transparent huge pages allowed. By default a region
 	// is madvise(MADV_NOHUGEPAGE), so that faults stay per page.
 	HugePages bool
+	// At, if not zero, is the address where the program's view must be
+	// mapped; it must be page-aligned and free (MAP_FIXED_NOREPLACE: the
+	// kernel refuses with EEXIST rather than replace a mapping).
+	At arch.Addr
 }
 
 // FileOptions configure a file-backed region. A nil *FileOptions means the

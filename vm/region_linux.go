@@ -12,6 +12,18 @@ import (
 	"vmsim/vm/arch"
 )
 
+// placement returns where to map a view of size bytes: nowhere in
+// particular, or at o.At without replacing anything.
+func placement(ps arch.PageSize, o Options, size int) ([]byte, int, error) {
+	if o.At == 0 {
+		return nil, 0, nil
+	}
+	if !ps.Aligned(o.At) {
+		return nil, 0, fmt.Errorf("address %v: %w", o.At, ErrUnaligned)
+	}
+	return unsafeBytes(o.At, size), unix.MAP_FIXED_NOREPLACE, nil
+}
+
 // unixProt converts a protection to the kernel's PROT_* bits.
 func unixProt(p arch.Prot) int {
 	var u int
@@ -61,10 +73,14 @@ func NewAnonymous(pages int, opts *Options) (*Region, error) {
 	if err != nil {
 		return nil, &Error{Op: "new anonymous region", Err: err}
 	}
+	at, fixed, err := placement(ps, o, size)
+	if err != nil {
+		return nil, &Error{Op: "new anonymous region", Err: err}
+	}
 	if err := maps.reserve(1); err != nil {
 		return nil, &Error{Op: "new anonymous region", Err: err}
 	}
-	view, err := mmap(nil, size, unixProt(o.Prot), unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
+	view, err := mmap(at, size, unixProt(o.Prot), unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|fixed, -1, 0)
 	if err != nil {
 		maps.release(1)
 		return nil, err
@@ -145,12 +161,17 @@ func mapBacked(kind Kind, ps arch.PageSize, pages, size, fd int, offset int64, s
 	if shared {
 		flags = unix.MAP_SHARED
 	}
+	at, fixed, err := placement(ps, o, size)
+	if err != nil {
+		maps.release(2)
+		unix.Close(fd)
+		return nil, &Error{Op: "new " + kind.String() + " region", Err: err}
+	}
 	var view []byte
-	var err error
 	if o.Reserve {
-		view, err = mmap(nil, size, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
+		view, err = mmap(at, size, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|fixed, -1, 0)
 	} else {
-		view, err = mmap(nil, size, unixProt(o.Prot), flags, fd, offset)
+		view, err = mmap(at, size, unixProt(o.Prot), flags|fixed, fd, offset)
 	}
 	if err != nil {
 		maps.release(2)

