@@ -78,4 +78,3 @@ func TestRemap(t *testing.T) {
 	assert.Contains(t, got, "check: one fault: ok (1 caught)")
 	assert.Contains(t, got, "check: base[0] is 'A': ok (read 'A')")
 }
-
