@@ -1,0 +1,185 @@
+package pager
+
+// frameRing is the circular list of frames that clock-like policies sweep:
+// frames fill in slot order 0, 1, 2... while free; later a loaded page takes
+// the slot of the page it replaced.
+type frameRing struct {
+	slots   []PageID
+	slotOf  []int32 // slot of each resident page
+	hand    int
+	used    int
+	vacated int // slot freed by the last eviction, or -1
+}
+
+func (f *frameRing) reset(frames int) {
+	*f = frameRing{slots: make([]PageID, frames), vacated: -1}
+}
+
+// place puts page id in a slot and returns it: the vacated slot (then the
+// hand moves past it) or the next free one.
+func (f *frameRing) place(id PageID) int {
+	if int(id) >= len(f.slotOf) {
+		f.slotOf = growTo(f.slotOf, max(int(id)+1, 2*len(f.slotOf), 64), -1)
+	}
+	s := f.vacated
+	if s >= 0 {
+		f.vacated = -1
+		f.hand = (s + 1) % len(f.slots)
+	} else {
+		s = f.used
+		f.used++
+	}
+	f.slots[s] = id
+	f.slotOf[id] = int32(s)
+	return s
+}
+
+// take empties slot s and returns its page; the next place fills it.
+func (f *frameRing) take(s int) PageID {
+	id := f.slots[s]
+	f.slotOf[id] = -1
+	f.vacated = s
+	f.hand = s
+	return id
+}
+
+// clock is the second-chance algorithm on a circular list of frames with a
+// hand. Each frame has a reference bit R, set by every access to its page.
+// To evict, the hand looks at its frame: if R is set it clears it and
+// advances; otherwise that page is the victim. The new page takes the
+// victim's frame and the hand moves past it. While frames are free they are
+// filled in order and the hand stays at frame 0.
+//
+// In clock a loaded page starts with R set, as hardware sets it on the access
+// that faulted. In clock-cold (cold set) it starts clear: the variant several
+// research simulators use, where a page must be referenced again after
+// loading to earn its second chance.
+//
+// Source: Corbató, "A paging experiment with the Multics system", 1968;
+// Tanenbaum and Bos, Modern Operating Systems, 4th ed., §3.4.5.
+type clock struct {
+	cold bool
+	f    frameRing
+	ref  []bool // by slot
+}
+
+func (p *clock) Name() string {
+	if p.cold {
+		return "clock-cold"
+	}
+	return "clock"
+}
+
+func (p *clock) Reset(frames int, _ PageState) {
+	p.f.reset(frames)
+	p.ref = make([]bool, frames)
+}
+
+func (p *clock) Hit(r Ref) { p.ref[p.f.slotOf[r.Page]] = true }
+
+func (p *clock) Insert(r Ref) { p.ref[p.f.place(r.Page)] = !p.cold }
+
+func (p *clock) Evict(Ref) PageID {
+	for p.ref[p.f.hand] {
+		p.ref[p.f.hand] = false
+		p.f.hand = (p.f.hand + 1) % len(p.f.slots)
+	}
+	return p.f.take(p.f.hand)
+}
+
+// Hand returns the slot the hand points at, for step tables.
+func (p *clock) Hand() int { return p.f.hand }
+
+// Frames returns the page in each slot (nilPage if free) and its reference
+// bit, for step tables.
+func (p *clock) Frames() ([]PageID, []bool) {
+	pages := make([]PageID, len(p.f.slots))
+	for i := range pages {
+		pages[i] = nilPage
+		if i < p.f.used && p.f.vacated != i {
+			pages[i] = p.f.slots[i]
+		}
+	}
+	return pages, append([]bool(nil), p.ref...)
+}
+
+// wsclock is Carr and Hennessy's WSClock: clock's circular list of frames,
+// with each frame's time of last use (virtual time: accesses). Every access
+// sets the frame's R bit; loading sets R and the time of last use. To evict
+// at time now, the hand sweeps one revolution from where it is:
+//
+//   - R set: clear it, set the time of last use to now, advance;
+//   - R clear and age (now - last use) > tau: a clean page is the victim; a
+//     dirty one is remembered (the first such) and the hand advances (the
+//     textbook schedules its write here);
+//   - otherwise advance.
+//
+// If the revolution found no old clean page, the victim is the first old
+// dirty page it remembered (its write is then done, counted as a write-back),
+// else the first clean page it passed, else the page at the hand where the
+// sweep began. The new page takes the victim's frame and the hand moves past
+// it. Writes are not modelled apart from evictions: a dirty page is written
+// back when, and only when, it is evicted, as for every policy here.
+//
+// Source: Carr and Hennessy, "WSCLOCK: a simple and effective algorithm for
+// virtual memory management", SOSP 1981; Tanenbaum and Bos, §3.4.9.
+type wsclock struct {
+	opt   uint64 // Options.Tau
+	tau   uint64
+	f     frameRing
+	ref   []bool
+	last  []uint64 // time of last use, by slot
+	pages PageState
+}
+
+func (p *wsclock) Name() string { return "wsclock" }
+
+func (p *wsclock) Reset(frames int, pages PageState) {
+	tau := p.opt
+	if tau == 0 {
+		tau = 2 * uint64(frames)
+	}
+	*p = wsclock{opt: p.opt, tau: tau, ref: make([]bool, frames), last: make([]uint64, frames), pages: pages}
+	p.f.reset(frames)
+}
+
+func (p *wsclock) Hit(r Ref) { p.ref[p.f.slotOf[r.Page]] = true }
+
+func (p *wsclock) Insert(r Ref) {
+	s := p.f.place(r.Page)
+	p.ref[s] = true
+	p.last[s] = r.Time
+}
+
+func (p *wsclock) Evict(r Ref) PageID {
+	n := len(p.f.slots)
+	start := p.f.hand
+	oldDirty, clean := -1, -1
+	for i := range n {
+		s := (start + i) % n
+		id := p.f.slots[s]
+		d := p.pages.Dirty(id)
+		switch {
+		case p.ref[s]:
+			p.ref[s] = false
+			p.last[s] = r.Time
+		case r.Time-p.last[s] > p.tau:
+			if !d {
+				return p.f.take(s)
+			}
+			if oldDirty < 0 {
+				oldDirty = s
+			}
+		}
+		if clean < 0 && !d {
+			clean = s
+		}
+	}
+	switch {
+	case oldDirty >= 0:
+		return p.f.take(oldDirty)
+	case clean >= 0:
+		return p.f.take(clean)
+	}
+	return p.f.take(start)
+}

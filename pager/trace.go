@@ -1,0 +1,148 @@
+package pager
+
+import (
+	"fmt"
+)
+
+// Trace is an access trace held in memory, in the engine's terms: dense page
+// ids and write flags, with the next-use pass for OPT computed on demand.
+type Trace struct {
+	// Name names the trace in results (a path, or "-").
+	Name string
+	// Pages holds the dense id of each access's page.
+	Pages []PageID
+	// Writes reports whether each access writes.
+	Writes []bool
+	// IDs maps each dense id back to the trace's page number.
+	IDs []uint64
+
+	next []uint64
+}
+
+// Len returns the number of accesses.
+func (t *Trace) Len() int { return len(t.Pages) }
+
+// Distinct returns the number of distinct pages.
+func (t *Trace) Distinct() int { return len(t.IDs) }
+
+// Ref returns access i as a policy sees it (Next is filled only once
+// [Trace.ComputeNext] has run).
+func (t *Trace) Ref(i int) Ref {
+	r := Ref{Page: t.Pages[i], Write: t.Writes[i], Time: uint64(i)}
+	if t.next != nil {
+		r.Next = t.next[i]
+	}
+	return r
+}
+
+// SetNext supplies next uses that came with the trace (a format that
+// carries them), instead of the pass of ComputeNext.
+func (t *Trace) SetNext(next []uint64) error {
+	if len(next) != len(t.Pages) {
+		return fmt.Errorf("next uses: %d for %d accesses", len(next), len(t.Pages))
+	}
+	t.next = next
+	return nil
+}
+
+// ComputeNext fills each access's next use with one backward pass: O(n)
+// time, 8 bytes per access and 8 per distinct page.
+func (t *Trace) ComputeNext() {
+	if t.next != nil {
+		return
+	}
+	t.next = NextUses(t.Pages, len(t.IDs))
+}
+
+// NextUses returns, for each access of pages, the index of the next access
+// to the same page, or Never. distinct bounds the page ids (0 if unknown).
+func NextUses(pages []PageID, distinct int) []uint64 {
+	next := make([]uint64, len(pages))
+	seen := make([]uint64, distinct)
+	for i := range seen {
+		seen[i] = Never
+	}
+	for i := len(pages) - 1; i >= 0; i-- {
+		id := pages[i]
+		if int(id) >= len(seen) {
+			seen = growTo(seen, int(id)+1, Never)
+		}
+		next[i] = seen[id]
+		seen[id] = uint64(i)
+	}
+	return next
+}
+
+// Builder turns page numbers into a Trace, mapping each page number to a
+// dense id the first time it appears.
+type Builder struct {
+	t   Trace
+	ids map[uint64]PageID
+}
+
+// NewBuilder returns a builder for a trace called name.
+func NewBuilder(name string) *Builder {
+	return &Builder{t: Trace{Name: name}, ids: make(map[uint64]PageID)}
+}
+
+// ID returns the dense id of page number page, assigning the next one if it
+// is new.
+func (b *Builder) ID(page uint64) PageID {
+	id, ok := b.ids[page]
+	if !ok {
+		id = PageID(len(b.t.IDs))
+		b.ids[page] = id
+		b.t.IDs = append(b.t.IDs, page)
+	}
+	return id
+}
+
+// Add appends one access.
+func (b *Builder) Add(page uint64, write bool) {
+	b.t.Pages = append(b.t.Pages, b.ID(page))
+	b.t.Writes = append(b.t.Writes, write)
+}
+
+// Trace returns the trace built so far. The builder must not be used after.
+func (b *Builder) Trace() *Trace { return &b.t }
+
+// Config is one run: a policy and a frame budget.
+type Config struct {
+	Policy string
+	Frames int
+	Options
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	Trace  string
+	Policy string
+	Frames int
+	Stats
+}
+
+// Run replays t through a fresh pager in simulation. Each access's outcome
+// is passed to step, if not nil.
+func Run(t *Trace, cfg Config, step func(i int, o Outcome, p *Pager)) (Result, error) {
+	pol, err := NewPolicy(cfg.Policy, cfg.Options)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := New(pol, cfg.Frames, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	if nn, ok := pol.(NeedsNext); ok && nn.NeedsNext() {
+		t.ComputeNext()
+	}
+	for i := range t.Pages {
+		o, err := p.Access(t.Ref(i))
+		if err != nil {
+			return Result{}, err
+		}
+		if step != nil {
+			step(i, o, p)
+		}
+	}
+	return Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: p.Stats()}, nil
+}
