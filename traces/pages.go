@@ -1,0 +1,189 @@
+package traces
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+)
+
+// The pages format: tokens separated by white space or commas; each token is
+// a page number (decimal, or hex with 0x) optionally followed by w (a write)
+// or r (a read, the default), in either case; # starts a comment that runs
+// to the end of the line. Example: "7,0,1,2,0,3,0,4w".
+
+var errPagesToken = errors.New("expected a page number (decimal or 0x hex), optionally followed by r or w")
+
+// PagesReader reads the pages format. It scans its input in large blocks and
+// allocates nothing per access.
+type PagesReader struct {
+	name string
+	src  io.Reader
+	buf  []byte
+	r, w int // unread bytes are buf[r:w]
+	eof  bool
+	line int
+	// inComment is set between a # and the end of its line.
+	inComment bool
+	err  error // sticky error, returned after the accesses before it
+}
+
+// NewPagesReader returns a reader of the pages format from src; name names
+// the trace in errors.
+func NewPagesReader(src io.Reader, name string) *PagesReader {
+	return &PagesReader{name: name, src: src, buf: make([]byte, 256<<10), line: 1}
+}
+
+// fill reads more input, keeping the unread bytes.
+func (p *PagesReader) fill() error {
+	if p.r > 0 {
+		p.w = copy(p.buf, p.buf[p.r:p.w])
+		p.r = 0
+	}
+	if p.w == len(p.buf) {
+		// A single token as long as the buffer: grow.
+		p.buf = append(p.buf, make([]byte, len(p.buf))...)
+	}
+	n, err := p.src.Read(p.buf[p.w:])
+	p.w += n
+	if err == io.EOF {
+		p.eof = true
+		return nil
+	}
+	return err
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f' || c == '\v' }
+
+// Read implements Reader.
+func (p *PagesReader) Read(out []Access) (int, error) {
+	n := 0
+	for n < len(out) && p.err == nil {
+		if p.r == p.w {
+			if p.eof {
+				break
+			}
+			if err := p.fill(); err != nil {
+				p.err = err
+			}
+			continue
+		}
+		if p.inComment {
+			i := bytes.IndexByte(p.buf[p.r:p.w], '\n')
+			if i < 0 {
+				p.r = p.w // the rest of the block is comment
+				continue
+			}
+			p.r += i
+			p.inComment = false
+			continue
+		}
+		c := p.buf[p.r]
+		switch {
+		case c == '\n':
+			p.line++
+			p.r++
+			continue
+		case isSep(c):
+			p.r++
+			continue
+		case c == '#':
+			p.inComment = true
+			continue
+		}
+		end := p.r
+		for end < p.w && !isSep(p.buf[end]) && p.buf[end] != '#' {
+			end++
+		}
+		if end == p.w && !p.eof {
+			// The token may go on in the next block.
+			if err := p.fill(); err != nil {
+				p.err = err
+			}
+			continue
+		}
+		a, ok := parsePagesToken(p.buf[p.r:end])
+		if !ok {
+			p.err = &ParseError{File: p.name, Line: p.line, Token: string(p.buf[p.r:end]), Err: fmt.Errorf("%w: %w", ErrSyntax, errPagesToken)}
+			break
+		}
+		out[n] = a
+		n++
+		p.r = end
+	}
+	if n > 0 {
+		return n, nil
+	}
+	if p.err != nil {
+		return 0, p.err
+	}
+	return 0, io.EOF
+}
+
+// parsePagesToken parses "123", "0x7f", "12w", "0x10R".
+func parsePagesToken(t []byte) (Access, bool) {
+	var a Access
+	switch t[len(t)-1] {
+	case 'w', 'W':
+		a.Write = true
+		t = t[:len(t)-1]
+	case 'r', 'R':
+		t = t[:len(t)-1]
+	}
+	if len(t) == 0 {
+		return a, false
+	}
+	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
+		v, err := strconv.ParseUint(string(t[2:]), 16, 64)
+		a.Page = v
+		return a, err == nil
+	}
+	var v uint64
+	for _, c := range t {
+		d := uint64(c - '0')
+		if d > 9 || v > (math.MaxUint64-d)/10 {
+			return a, false
+		}
+		v = v*10 + d
+	}
+	a.Page = v
+	return a, true
+}
+
+// PagesWriter writes the pages format: one access per line.
+type PagesWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewPagesWriter returns a writer of the pages format to w. Call Flush at
+// the end.
+func NewPagesWriter(w io.Writer) *PagesWriter {
+	return &PagesWriter{w: w, buf: make([]byte, 0, 64<<10)}
+}
+
+// Write writes accesses.
+func (p *PagesWriter) Write(as []Access) error {
+	for _, a := range as {
+		p.buf = strconv.AppendUint(p.buf, a.Page, 10)
+		if a.Write {
+			p.buf = append(p.buf, 'w')
+		}
+		p.buf = append(p.buf, '\n')
+		if len(p.buf) > cap(p.buf)-32 {
+			if err := p.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Flush writes what is buffered.
+func (p *PagesWriter) Flush() error {
+	_, err := p.w.Write(p.buf)
+	p.buf = p.buf[:0]
+	return err
+}

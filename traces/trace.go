@@ -1,0 +1,85 @@
+package traces
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Access is one memory access of a trace.
+type Access struct {
+	// Page is the page number: an address divided by the page size.
+	Page uint64
+	// Write reports whether the access writes (else it reads).
+	Write bool
+}
+
+// Reader reads a trace in batches.
+type Reader interface {
+	// Read fills buf with up to len(buf) accesses and returns how many. At
+	// the end of the trace it returns 0, io.EOF. A malformed record gives a
+	// *ParseError; the accesses before it are returned first (n > 0, nil),
+	// the error on the next call.
+	Read(buf []Access) (int, error)
+}
+
+// ErrSyntax is wrapped by parse errors of text formats.
+var ErrSyntax = errors.New("syntax error")
+
+// ParseError reports a malformed record.
+type ParseError struct {
+	// File is the trace's name ("-" for standard input).
+	File string
+	// Line is the 1-based line of a text format, or 0.
+	Line int
+	// Offset is the byte offset of a binary record, used when Line is 0.
+	Offset int64
+	// Token is the offending text, if any.
+	Token string
+	// Err says what was expected.
+	Err error
+}
+
+func (e *ParseError) Error() string {
+	where := fmt.Sprintf("%s:%d", e.File, e.Line)
+	if e.Line == 0 {
+		where = fmt.Sprintf("%s: byte %d", e.File, e.Offset)
+	}
+	if e.Token != "" {
+		return fmt.Sprintf("%s: %q: %v", where, e.Token, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", where, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ReadAll reads every access of r.
+func ReadAll(r Reader) ([]Access, error) {
+	var all []Access
+	buf := make([]Access, 4096)
+	for {
+		n, err := r.Read(buf)
+		all = append(all, buf[:n]...)
+		if err == io.EOF {
+			return all, nil
+		}
+		if err != nil {
+			return all, err
+		}
+	}
+}
+
+// sliceReader reads accesses from memory.
+type sliceReader struct{ a []Access }
+
+// FromSlice returns a Reader over a.
+func FromSlice(a []Access) Reader { return &sliceReader{a} }
+
+func (s *sliceReader) Read(buf []Access) (int, error) {
+	if len(s.a) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(buf, s.a)
+	s.a = s.a[n:]
+	return n, nil
+}
