@@ -27,7 +27,7 @@ type PagesReader struct {
 	line int
 	// inComment is set between a # and the end of its line.
 	inComment bool
-	err  error // sticky error, returned after the accesses before it
+	err       error // sticky error, returned after the accesses before it
 }
 
 // NewPagesReader returns a reader of the pages format from src; name names
@@ -55,7 +55,9 @@ func (p *PagesReader) fill() error {
 	return err
 }
 
-func isSep(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f' || c == '\v' }
+func isSep(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f' || c == '\v'
+}
 
 // Read implements Reader.
 func (p *PagesReader) Read(out []Access) (int, error) {
