@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 )
 
@@ -137,21 +136,9 @@ func parsePagesToken(t []byte) (Access, bool) {
 	if len(t) == 0 {
 		return a, false
 	}
-	if len(t) > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X') {
-		v, err := strconv.ParseUint(string(t[2:]), 16, 64)
-		a.Page = v
-		return a, err == nil
-	}
-	var v uint64
-	for _, c := range t {
-		d := uint64(c - '0')
-		if d > 9 || v > (math.MaxUint64-d)/10 {
-			return a, false
-		}
-		v = v*10 + d
-	}
+	v, ok := parseNum(t)
 	a.Page = v
-	return a, true
+	return a, ok
 }
 
 // PagesWriter writes the pages format: one access per line.
@@ -160,8 +147,8 @@ type PagesWriter struct {
 	buf []byte
 }
 
-// NewPagesWriter returns a writer of the pages format to w. Call Flush at
-// the end.
+// NewPagesWriter returns a writer of the pages format to w. Call Close (or
+// Flush) at the end.
 func NewPagesWriter(w io.Writer) *PagesWriter {
 	return &PagesWriter{w: w, buf: make([]byte, 0, 64<<10)}
 }
@@ -189,3 +176,7 @@ func (p *PagesWriter) Flush() error {
 	p.buf = p.buf[:0]
 	return err
 }
+
+// Close implements [Writer]: it writes what is buffered. It does not close
+// the underlying writer.
+func (p *PagesWriter) Close() error { return p.Flush() }

@@ -23,6 +23,17 @@ type Reader interface {
 	Read(buf []Access) (int, error)
 }
 
+// Writer writes a trace in some format.
+type Writer interface {
+	// Write appends accesses to the trace. An access the format cannot
+	// hold gives an error wrapping ErrPageRange.
+	Write(as []Access) error
+	// Close writes what is buffered and completes the format (a header, a
+	// pass that needs the whole trace). It does not close the underlying
+	// io.Writer. The Writer must not be used after.
+	Close() error
+}
+
 // ErrSyntax is wrapped by parse errors of text formats.
 var ErrSyntax = errors.New("syntax error")
 
@@ -40,6 +51,8 @@ type ParseError struct {
 	Err error
 }
 
+// Error returns "file:line: what was expected", or "file: byte N: ..." for
+// a binary format.
 func (e *ParseError) Error() string {
 	where := fmt.Sprintf("%s:%d", e.File, e.Line)
 	if e.Line == 0 {
@@ -51,6 +64,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s: %v", where, e.Err)
 }
 
+// Unwrap returns Err.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // ReadAll reads every access of r.
@@ -75,6 +89,7 @@ type sliceReader struct{ a []Access }
 // FromSlice returns a Reader over a.
 func FromSlice(a []Access) Reader { return &sliceReader{a} }
 
+// Read implements Reader.
 func (s *sliceReader) Read(buf []Access) (int, error) {
 	if len(s.a) == 0 {
 		return 0, io.EOF
