@@ -3,6 +3,7 @@ module vmsim
 go 1.26.0
 
 require (
+	github.com/klauspost/compress v1.20.4
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.50.0

@@ -1,0 +1,236 @@
+package traces
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+)
+
+// The oracle format is libCacheSim's oracleGeneral binary trace: packed
+// little-endian records of 24 bytes, without a header:
+//
+//	offset size field
+//	     0    4 uint32 clock time (seconds; ignored when read)
+//	     4    8 uint64 object id: the page number
+//	    12    4 uint32 object size in bytes (ignored when read)
+//	    16    8 int64 next access: the 1-based position in the trace of the
+//	            next request for the same object, or -1 (or 2^63-1) if none
+//
+// libCacheSim numbers requests from 1 (its traceConv writes n_req minus the
+// position counted from the end), so the record at 0-based index i has a
+// next access of at least i+2. The format has no operation field: every
+// access reads.
+
+// OracleRecordSize is the size of an oracleGeneral record in bytes.
+const OracleRecordSize = 24
+
+// NoNext is the next use of an access whose page is not accessed again. It
+// has the value of pager.Never.
+const NoNext = math.MaxUint64
+
+// NextReader is implemented by readers whose format carries, with each
+// access, the position of the next access to the same page: the input of
+// Belady's OPT policy. An engine that finds it need not make a next-use pass
+// over the trace (which needs the whole trace in memory first):
+//
+//	if nr, ok := r.(traces.NextReader); ok {
+//		n, err := nr.ReadNext(batch, next)
+//		// next[:n] are 0-based indices into the whole trace, or NoNext
+//	}
+//
+// Only the oracle reader implements it. The positions are checked to come
+// after their access, but not checked to name an access of the same page:
+// that would need memory that grows with the number of pages.
+type NextReader interface {
+	Reader
+	// ReadNext is Read that also sets next[i], for each access buf[i] it
+	// returns, to the 0-based index in the whole trace of the next access
+	// to the same page, or to NoNext. next must be at least as long as buf.
+	ReadNext(buf []Access, next []uint64) (int, error)
+}
+
+// ReadAllNext reads every access of r with its next use.
+func ReadAllNext(r NextReader) ([]Access, []uint64, error) {
+	var all []Access
+	var nexts []uint64
+	buf := make([]Access, 4096)
+	next := make([]uint64, len(buf))
+	for {
+		n, err := r.ReadNext(buf, next)
+		all = append(all, buf[:n]...)
+		nexts = append(nexts, next[:n]...)
+		if err == io.EOF {
+			return all, nexts, nil
+		}
+		if err != nil {
+			return all, nexts, err
+		}
+	}
+}
+
+// OracleReader reads libCacheSim's oracleGeneral format. It implements
+// [NextReader] and allocates nothing per access.
+type OracleReader struct {
+	name string
+	src  io.Reader
+	buf  []byte
+	r, w int // unread bytes are buf[r:w]
+	eof  bool
+	rerr error  // a read error, returned after the data before it
+	n    uint64 // records decoded
+	err  error  // sticky: returned after the accesses before it
+}
+
+// NewOracleReader returns a reader of the oracleGeneral format from src;
+// name names the trace in errors.
+func NewOracleReader(src io.Reader, name string) *OracleReader {
+	return &OracleReader{name: name, src: src, buf: make([]byte, 2730*OracleRecordSize)}
+}
+
+func (o *OracleReader) fill() {
+	if o.r > 0 {
+		o.w = copy(o.buf, o.buf[o.r:o.w])
+		o.r = 0
+	}
+	n, err := o.src.Read(o.buf[o.w:])
+	o.w += n
+	switch {
+	case err == io.EOF:
+		o.eof = true
+	case err != nil:
+		o.rerr = err
+	}
+}
+
+// Read implements [Reader].
+func (o *OracleReader) Read(buf []Access) (int, error) { return o.ReadNext(buf, nil) }
+
+// ReadNext implements [NextReader]; next may be nil to skip the next uses.
+// A record whose next access does not come after it gives a *ParseError
+// wrapping [ErrBadRecord]; a trace that ends inside a record, one wrapping
+// [ErrTruncated]. Both give the record's byte offset.
+func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
+	if next != nil && len(next) < len(buf) {
+		panic(fmt.Sprintf("traces: ReadNext with %d next slots for %d accesses", len(next), len(buf)))
+	}
+	n := 0
+	for n < len(buf) && o.err == nil {
+		if o.w-o.r < OracleRecordSize {
+			if !o.eof && o.rerr == nil {
+				o.fill()
+				continue
+			}
+			o.err = o.end()
+			break
+		}
+		k := min((o.w-o.r)/OracleRecordSize, len(buf)-n)
+		src := o.buf[o.r : o.r+k*OracleRecordSize]
+		for i := range k {
+			rec := src[i*OracleRecordSize : (i+1)*OracleRecordSize]
+			buf[n] = Access{Page: binary.LittleEndian.Uint64(rec[4:])}
+			nx := int64(binary.LittleEndian.Uint64(rec[16:]))
+			var use uint64 = NoNext
+			if nx != -1 && nx != math.MaxInt64 {
+				// 1-based: the next access must come after this one, at
+				// o.n+1 in 1-based terms.
+				if nx < 0 || uint64(nx) <= o.n+1 {
+					o.err = &ParseError{File: o.name, Offset: int64(o.n) * OracleRecordSize, Err: fmt.Errorf(
+						"%w: expected a next access after this request (position %d), or -1; got %d", ErrBadRecord, o.n+1, nx)}
+					break
+				}
+				use = uint64(nx) - 1
+			}
+			if next != nil {
+				next[n] = use
+			}
+			n++
+			o.n++
+			o.r += OracleRecordSize
+		}
+	}
+	return finish(n, o.err)
+}
+
+func (o *OracleReader) end() error {
+	switch {
+	case o.rerr != nil:
+		return o.rerr
+	case o.r < o.w:
+		return &ParseError{File: o.name, Offset: int64(o.n) * OracleRecordSize, Err: fmt.Errorf(
+			"%w: expected a %d-byte record, got %d bytes", ErrTruncated, OracleRecordSize, o.w-o.r)}
+	}
+	return io.EOF
+}
+
+// OracleWriter writes libCacheSim's oracleGeneral format. Each record needs
+// the position of the next access to its page, which is known only once the
+// trace has been seen to its end: the writer keeps every page in memory
+// until Close, then makes one backward pass. That costs 16 bytes per access
+// (the page and its next use) plus a map entry per distinct page (about 40
+// bytes). Write bits are lost: the format has none.
+//
+// Each record has the access's 0-based index modulo 2^32 as its clock time
+// and the page size as its object size.
+type OracleWriter struct {
+	w     io.Writer
+	size  uint32
+	pages []uint64
+}
+
+// NewOracleWriter returns a writer of the oracleGeneral format to w. nil
+// options mean the defaults. Call Close at the end: it writes everything.
+func NewOracleWriter(w io.Writer, opts *WriterOptions) (*OracleWriter, error) {
+	if opts == nil {
+		opts = &WriterOptions{}
+	}
+	ps, err := checkPageSize(opts.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	o := &OracleWriter{w: w, size: uint32(ps)}
+	if opts.Count > 0 && opts.Count < 1<<28 {
+		o.pages = make([]uint64, 0, opts.Count)
+	}
+	return o, nil
+}
+
+// Write implements [Writer]. It only stores the pages.
+func (o *OracleWriter) Write(as []Access) error {
+	for _, a := range as {
+		o.pages = append(o.pages, a.Page)
+	}
+	return nil
+}
+
+// Close implements [Writer]: it computes the next accesses and writes the
+// records.
+func (o *OracleWriter) Close() error {
+	next := make([]int64, len(o.pages))
+	last := make(map[uint64]int64)
+	for i := len(o.pages) - 1; i >= 0; i-- {
+		p := o.pages[i]
+		if j, ok := last[p]; ok {
+			next[i] = j + 1 // 1-based
+		} else {
+			next[i] = -1
+		}
+		last[p] = int64(i)
+	}
+	buf := make([]byte, 0, 2730*OracleRecordSize)
+	for i, p := range o.pages {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(i))
+		buf = binary.LittleEndian.AppendUint64(buf, p)
+		buf = binary.LittleEndian.AppendUint32(buf, o.size)
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(next[i]))
+		if len(buf) == cap(buf) {
+			if _, err := o.w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	o.pages = nil
+	_, err := o.w.Write(buf)
+	return err
+}

@@ -1,0 +1,108 @@
+package traces
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// oracleRec is one oracleGeneral record.
+type oracleRec struct {
+	time uint32
+	obj  uint64
+	size uint32
+	next int64
+}
+
+func oracleBytes(recs ...oracleRec) []byte {
+	var b []byte
+	for _, r := range recs {
+		b = binary.LittleEndian.AppendUint32(b, r.time)
+		b = binary.LittleEndian.AppendUint64(b, r.obj)
+		b = binary.LittleEndian.AppendUint32(b, r.size)
+		b = binary.LittleEndian.AppendUint64(b, uint64(r.next))
+	}
+	return b
+}
+
+// belady is 1,2,3,4,1,2,5,1,2,3,4,5 as libCacheSim's traceConv writes it:
+// next accesses are 1-based positions.
+var belady = oracleBytes(
+	oracleRec{0, 1, 4096, 5}, oracleRec{1, 2, 4096, 6}, oracleRec{2, 3, 4096, 10}, oracleRec{3, 4, 4096, 11},
+	oracleRec{4, 1, 4096, 8}, oracleRec{5, 2, 4096, 9}, oracleRec{6, 5, 4096, 12}, oracleRec{7, 1, 4096, -1},
+	oracleRec{8, 2, 4096, -1}, oracleRec{9, 3, 4096, -1}, oracleRec{10, 4, 4096, -1}, oracleRec{11, 5, 4096, -1},
+)
+
+var beladyPages = []uint64{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5}
+
+// beladyNext are the 0-based next uses of beladyPages.
+var beladyNext = []uint64{4, 5, 9, 10, 7, 8, 11, NoNext, NoNext, NoNext, NoNext, NoNext}
+
+func TestOracleReader(t *testing.T) {
+	r := NewOracleReader(iotest.HalfReader(bytes.NewReader(belady)), "b.oracle")
+	var _ NextReader = r
+	got, next, err := ReadAllNext(r)
+	require.NoError(t, err)
+	require.Len(t, got, len(beladyPages))
+	for i, a := range got {
+		assert.Equal(t, beladyPages[i], a.Page, "access %d", i)
+		assert.False(t, a.Write, "oracle accesses are reads")
+	}
+	assert.Equal(t, beladyNext, next)
+}
+
+func TestOracleReaderNoneMarkers(t *testing.T) {
+	in := oracleBytes(oracleRec{0, 9, 1, -1}, oracleRec{0, 8, 1, math.MaxInt64})
+	_, next, err := ReadAllNext(NewOracleReader(bytes.NewReader(in), "x"))
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{NoNext, NoNext}, next)
+}
+
+func TestOracleReaderErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       []byte
+		sentinel error
+		offset   int64
+		good     int
+	}{
+		{"truncated record", append(oracleBytes(oracleRec{0, 1, 1, -1}), 1, 2, 3), ErrTruncated, 24, 1},
+		{"next access is this one", oracleBytes(oracleRec{0, 1, 1, -1}, oracleRec{0, 1, 1, 2}), ErrBadRecord, 24, 1},
+		{"next access in the past", oracleBytes(oracleRec{0, 1, 1, 1}), ErrBadRecord, 0, 0},
+		{"negative next access", oracleBytes(oracleRec{0, 1, 1, 3}, oracleRec{0, 1, 1, -5}), ErrBadRecord, 24, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadAll(NewOracleReader(bytes.NewReader(tt.in), "t.oracle"))
+			var pe *ParseError
+			require.ErrorAs(t, err, &pe)
+			assert.ErrorIs(t, err, tt.sentinel)
+			assert.Equal(t, tt.offset, pe.Offset)
+			assert.Len(t, got, tt.good)
+		})
+	}
+}
+
+func TestOracleWriter(t *testing.T) {
+	var in []Access
+	for i, p := range beladyPages {
+		in = append(in, Access{Page: p, Write: i%2 == 0})
+	}
+	var buf bytes.Buffer
+	w, err := NewOracleWriter(&buf, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(in[:5]))
+	require.NoError(t, w.Write(in[5:]))
+	require.NoError(t, w.Close())
+	assert.Equal(t, belady, buf.Bytes(), "the records libCacheSim's traceConv writes")
+}
+
+func TestOracleReaderPanicsOnShortNext(t *testing.T) {
+	r := NewOracleReader(bytes.NewReader(belady), "x")
+	assert.Panics(t, func() { r.ReadNext(make([]Access, 4), make([]uint64, 3)) })
+}
