@@ -20,7 +20,7 @@ func TestDetect(t *testing.T) {
 		size int64
 		want string
 	}{
-		{"vmt magic", vmtBytes(hdr4k, 2), -1, FormatVMT},
+		{"vmt magic", vmtBytes(hdr4k(), 2), -1, FormatVMT},
 		{"oracle records", belady, int64(len(belady)), FormatOracle},
 		{"oracle of unknown size", belady[:50], -1, FormatOracle},
 		{"valgrind banner", []byte("==123== Lackey, an example Valgrind tool\nI  0401ab70,3\n"), -1, FormatLackey},
