@@ -155,7 +155,10 @@ const (
 // of src if known (a regular file), else -1.
 func newReader(src io.Reader, name string, size int64, o OpenOptions) (Reader, closers, error) {
 	var c closers
-	br := bufio.NewReaderSize(src, 64<<10)
+	// The buffer only serves the peeks: the format readers read 64 KiB or
+	// more at a time, which bufio passes straight through once its buffer
+	// is drained, instead of copying twice.
+	br := bufio.NewReaderSize(src, detectLen)
 	magic, _ := br.Peek(4)
 	var in io.Reader = br
 	switch {
@@ -176,7 +179,7 @@ func newReader(src io.Reader, name string, size int64, o OpenOptions) (Reader, c
 	}
 	format := o.Format
 	if in != io.Reader(br) {
-		br = bufio.NewReaderSize(in, 64<<10)
+		br = bufio.NewReaderSize(in, detectLen)
 	}
 	if format == FormatAuto {
 		head, err := br.Peek(detectLen)
