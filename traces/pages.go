@@ -42,7 +42,11 @@ func (p *PagesReader) fill() error {
 		p.r = 0
 	}
 	if p.w == len(p.buf) {
-		// A single token as long as the buffer: grow.
+		// A single token as long as the buffer: grow, up to a bound that
+		// no page number comes near.
+		if len(p.buf) >= maxLine {
+			return &ParseError{File: p.name, Line: p.line, Err: fmt.Errorf("%w: token longer than 1 MiB: %w", ErrSyntax, errPagesToken)}
+		}
 		p.buf = append(p.buf, make([]byte, len(p.buf))...)
 	}
 	n, err := p.src.Read(p.buf[p.w:])

@@ -105,6 +105,16 @@ func TestPagesRoundTrip(t *testing.T) {
 	assert.Equal(t, in, got)
 }
 
+func TestPagesReaderTokenTooLong(t *testing.T) {
+	got, err := readPages(t, "1\n2 "+strings.Repeat("7", 2<<20))
+	var pe *ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.ErrorIs(t, err, ErrSyntax)
+	assert.Equal(t, 2, pe.Line)
+	assert.Contains(t, err.Error(), "token longer than 1 MiB")
+	assert.Len(t, got, 2)
+}
+
 func TestPagesReaderPassesIOErrors(t *testing.T) {
 	_, err := ReadAll(NewPagesReader(iotest.ErrReader(io.ErrUnexpectedEOF), "x"))
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
