@@ -264,13 +264,16 @@ func (v *VMTReader) perr(off int64, sentinel error, what string) error {
 // decodeVMT decodes words of src into dst, len(src) == 8*len(dst), and
 // stops before the first escape word. It returns how many it decoded.
 func decodeVMT(dst []Access, src []byte) int {
-	src = src[:8*len(dst)]
 	for i := range dst {
-		w := binary.LittleEndian.Uint64(src[8*i:])
+		if len(src) < 8 {
+			return i
+		}
+		w := binary.LittleEndian.Uint64(src)
 		if w >= vmtEscape {
 			return i
 		}
 		dst[i] = Access{Page: w >> 1, Write: w&1 != 0}
+		src = src[8:]
 	}
 	return len(dst)
 }
