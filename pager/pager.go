@@ -263,3 +263,55 @@ func (p *Pager) Flush(save func(PageID) error) error {
 	}
 	return nil
 }
+
+// run is Access for a whole trace in simulation, with the counters in
+// registers and no Outcome: the engine's hot loop. It must count exactly as
+// Access does (a test compares them).
+func (p *Pager) run(t *Trace) {
+	if n := t.Distinct(); n > len(p.state) {
+		p.state = growTo(p.state, n, 0)
+	}
+	state, pol, next := p.state, p.policy, t.next
+	used, frames := p.used, p.frames
+	var s Stats
+	for i, id := range t.Pages {
+		r := Ref{Page: id, Write: t.Writes[i], Time: uint64(i)}
+		if next != nil {
+			r.Next = next[i]
+		}
+		if r.Write {
+			s.Writes++
+		}
+		st := state[id]
+		if st&resident != 0 {
+			if r.Write && st&dirty == 0 {
+				state[id] = st | dirty
+				s.ProtectionFaults++
+			}
+			pol.Hit(r)
+			s.Hits++
+			continue
+		}
+		if used >= frames {
+			v := pol.Evict(r)
+			if state[v]&dirty != 0 {
+				s.Writebacks++
+			}
+			state[v] = 0
+			used--
+			s.Evictions++
+		}
+		st = resident
+		if r.Write {
+			st |= dirty
+		}
+		state[id] = st
+		used++
+		pol.Insert(r)
+		s.Faults++
+	}
+	s.Accesses = uint64(len(t.Pages))
+	s.Reads = s.Accesses - s.Writes
+	p.used = used
+	p.stats.Add(s)
+}

@@ -135,6 +135,10 @@ func Run(t *Trace, cfg Config, step func(i int, o Outcome, p *Pager)) (Result, e
 	if nn, ok := pol.(NeedsNext); ok && nn.NeedsNext() {
 		t.ComputeNext()
 	}
+	if step == nil {
+		p.run(t)
+		return Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: p.Stats()}, nil
+	}
 	for i := range t.Pages {
 		o, err := p.Access(t.Ref(i))
 		if err != nil {
