@@ -23,6 +23,14 @@ type Store interface {
 	Close() error
 }
 
+// Zeroer is implemented by stores that know which pages read as zeros. Real
+// mode keeps the frames of non-resident pages empty (zero), so it can skip
+// the fill of such a page: the kernel hands out a zero page on first touch.
+type Zeroer interface {
+	// IsZero reports whether page p reads as zeros.
+	IsZero(p arch.PageNum) bool
+}
+
 // ErrReadOnly is matched by the error of a write to a store that cannot
 // keep data.
 var ErrReadOnly = errors.New("store cannot keep written pages")
@@ -44,6 +52,9 @@ func (ZeroStore) WritePage(p arch.PageNum, _ []byte) error {
 
 // Close does nothing.
 func (ZeroStore) Close() error { return nil }
+
+// IsZero reports true: every page reads as zeros.
+func (ZeroStore) IsZero(arch.PageNum) bool { return true }
 
 // FileStore reads page p from byte p × page size of a file and writes it
 // back there: a file mapped into memory. Bytes past the end of the file read
@@ -155,6 +166,13 @@ func (s *SwapStore) WritePage(p arch.PageNum, buf []byte) error {
 	s.written[p] = true
 	s.mu.Unlock()
 	return nil
+}
+
+// IsZero reports whether page p was never written.
+func (s *SwapStore) IsZero(p arch.PageNum) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.written[p]
 }
 
 // Close closes (and so frees) the swap file.

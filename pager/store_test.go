@@ -65,3 +65,13 @@ func TestSwapStore(t *testing.T) {
 	require.NoError(t, s.Close())
 	assert.Error(t, s.WritePage(1, page(1)), "closed")
 }
+
+func TestZeroer(t *testing.T) {
+	s, err := NewSwapStore(t.TempDir(), testPS)
+	require.NoError(t, err)
+	defer s.Close()
+	assert.True(t, s.IsZero(4))
+	require.NoError(t, s.WritePage(4, page(1)))
+	assert.False(t, s.IsZero(4))
+	assert.True(t, ZeroStore{}.IsZero(4))
+}

@@ -62,15 +62,20 @@ func (b *backend) saveAndDrop(p arch.PageNum, dirty bool) error {
 	return b.region.Drop(p, 1)
 }
 
-// Load fills page p through the second view, then grants access.
+// Load fills page p through the second view, then grants access. The frame
+// of a page that is not resident is always empty (never touched, or punched
+// out by Evict), so a page the store knows to be zero needs no fill.
 func (b *backend) Load(id pager.PageID, write bool) error {
 	p := arch.PageNum(id)
-	buf, err := b.region.AltPage(p)
-	if err != nil {
-		return err
-	}
-	if err := b.store.ReadPage(p, buf); err != nil {
-		return err
+	if z, ok := b.store.(pager.Zeroer); !ok || !z.IsZero(p) {
+		buf, err := b.region.AltPage(p)
+		if err != nil {
+			return err
+		}
+		if err := b.store.ReadPage(p, buf); err != nil {
+			// Keep the frame empty for the next attempt.
+			return errors.Join(err, b.region.Drop(p, 1))
+		}
 	}
 	return b.allow(p, grant(write))
 }
