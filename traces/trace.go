@@ -83,3 +83,14 @@ func (s *sliceReader) Read(buf []Access) (int, error) {
 	s.a = s.a[n:]
 	return n, nil
 }
+
+// NextReader is implemented by readers of formats that carry each access's
+// next use (libCacheSim's oracleGeneral): the OPT policy then needs no
+// pre-pass, and the trace can be streamed.
+type NextReader interface {
+	Reader
+	// ReadNext is Read that also fills next[i] with the index (from 0, in
+	// the whole trace) of the next access to the same page as buf[i], or
+	// math.MaxUint64 if there is none. len(next) must be at least len(buf).
+	ReadNext(buf []Access, next []uint64) (int, error)
+}

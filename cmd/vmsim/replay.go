@@ -110,25 +110,23 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 			cfgs = append(cfgs, pager.Config{Policy: p, Frames: n, Options: opts})
 		}
 	}
-	var trs []*pager.Trace
-	for _, path := range args {
-		t, err := loadTrace(path, f.traceFlags, cmd.InOrStdin())
-		if err != nil {
-			return err
-		}
-		trs = append(trs, t)
-	}
 	var rows []row
 	if f.mode == "sim" {
-		results, err := pager.Sweep(trs, cfgs, 0)
-		if err != nil {
-			return err
-		}
-		for _, r := range results {
-			rows = append(rows, row{Result: r, Mode: "sim"})
+		for _, path := range args {
+			results, err := streamTrace(cmd, path, f.traceFlags, cfgs)
+			if err != nil {
+				return err
+			}
+			for _, r := range results {
+				rows = append(rows, row{Result: r, Mode: "sim"})
+			}
 		}
 	} else {
-		for _, t := range trs {
+		for _, path := range args {
+			t, err := loadTrace(path, f.traceFlags, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
 			for _, cfg := range cfgs {
 				r, err := replayReal(cmd, t, cfg, mech)
 				if err != nil {
@@ -139,6 +137,22 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 		}
 	}
 	return writeRows(cmd.OutOrStdout(), f.output, rows)
+}
+
+// streamTrace replays one trace through every configuration, decoding it
+// once, with a progress bar on a terminal.
+func streamTrace(cmd *cobra.Command, path string, f traceFlags, cfgs []pager.Config) ([]pager.Result, error) {
+	t, err := openTrace(path, f, cmd.InOrStdin())
+	if err != nil {
+		return nil, err
+	}
+	defer t.close()
+	bar := newProgress(cmd.ErrOrStderr(), t.size, "replay "+path)
+	defer bar.done()
+	return pager.Stream(path, t, cfgs, &pager.StreamOptions{
+		Context:  cmd.Context(),
+		Progress: func(uint64) { bar.set(t.read.Load()) },
+	})
 }
 
 func replayReal(cmd *cobra.Command, t *pager.Trace, cfg pager.Config, mech live.Mechanism) (row, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"vmsim/pager"
 	"vmsim/traces"
@@ -15,41 +16,61 @@ type traceFlags struct {
 	pageSize uint64
 }
 
-// loadTrace reads a whole trace (path, or "-" for stdin) into memory with
-// dense page ids.
-func loadTrace(path string, f traceFlags, stdin io.Reader) (*pager.Trace, error) {
+// openedTrace is a trace being read: its reader, its name, and how far the
+// reading got in bytes out of size (0 if unknown, as for stdin).
+type openedTrace struct {
+	traces.Reader
+	name  string
+	size  int64
+	read  *atomic.Int64
+	close func() error
+}
+
+// countingReader counts the bytes read through it, for progress bars.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// openTrace opens a trace (path, or "-" for stdin) for streaming.
+func openTrace(path string, f traceFlags, stdin io.Reader) (*openedTrace, error) {
+	t := &openedTrace{name: path, read: new(atomic.Int64), close: func() error { return nil }}
 	var src io.Reader
-	name := path
 	if path == "-" {
-		src, name = stdin, "-"
+		src = stdin
 	} else {
 		file, err := os.Open(path)
 		if err != nil {
 			return nil, err
 		}
-		defer file.Close()
-		src = file
+		if st, err := file.Stat(); err == nil {
+			t.size = st.Size()
+		}
+		src, t.close = file, file.Close
 	}
-	var r traces.Reader
+	src = countingReader{src, t.read}
 	switch f.format {
 	case "", "auto", "pages":
-		r = traces.NewPagesReader(src, name)
+		t.Reader = traces.NewPagesReader(src, path)
 	default:
+		t.close()
 		return nil, fmt.Errorf("trace format %q is not supported (known: pages)", f.format)
 	}
-	b := pager.NewBuilder(name)
-	buf := make([]traces.Access, 8192)
-	for {
-		n, err := r.Read(buf)
-		for _, a := range buf[:n] {
-			b.Add(a.Page, a.Write)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	return t, nil
+}
+
+// loadTrace reads a whole trace into memory with dense page ids.
+func loadTrace(path string, f traceFlags, stdin io.Reader) (*pager.Trace, error) {
+	t, err := openTrace(path, f, stdin)
+	if err != nil {
+		return nil, err
 	}
-	return b.Trace(), nil
+	defer t.close()
+	return pager.Load(path, t, nil)
 }
