@@ -104,8 +104,7 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 		})
 	}
 
-	ids := newIDMap()
-	distinct := 0
+	ids := traces.NewDense()
 	buf := make([]traces.Access, o.ChunkSize)
 	var nextBuf []uint64
 	if hasNext {
@@ -131,17 +130,13 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 		c := <-pool
 		c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
 		for i, a := range buf[:n] {
-			id, added := ids.id(a.Page, PageID(distinct))
-			if added {
-				distinct++
-			}
-			c.Pages[i] = id
+			c.Pages[i], _ = ids.ID(a.Page)
 			c.Writes[i] = a.Write
 		}
 		if hasNext {
 			c.Next = append(c.Next[:0], nextBuf[:n]...)
 		}
-		c.Start, c.Distinct = start, distinct
+		c.Start, c.Distinct = start, ids.Len()
 		start += uint64(n)
 		c.pending.Store(int32(o.Workers))
 		for _, in := range inputs {

@@ -2,6 +2,8 @@ package pager
 
 import (
 	"fmt"
+
+	"vmsim/traces"
 )
 
 // Trace is an access trace held in memory, in the engine's terms: dense page
@@ -77,18 +79,18 @@ func NextUses(pages []PageID, distinct int) []uint64 {
 // dense id the first time it appears.
 type Builder struct {
 	t   Trace
-	ids *idMap
+	ids *traces.Dense
 }
 
 // NewBuilder returns a builder for a trace called name.
 func NewBuilder(name string) *Builder {
-	return &Builder{t: Trace{Name: name}, ids: newIDMap()}
+	return &Builder{t: Trace{Name: name}, ids: traces.NewDense()}
 }
 
 // ID returns the dense id of page number page, assigning the next one if it
 // is new.
 func (b *Builder) ID(page uint64) PageID {
-	id, added := b.ids.id(page, PageID(len(b.t.IDs)))
+	id, added := b.ids.ID(page)
 	if added {
 		b.t.IDs = append(b.t.IDs, page)
 	}

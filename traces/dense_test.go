@@ -1,4 +1,4 @@
-package pager
+package traces
 
 import (
 	"math/rand/v2"
@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestIDMap checks the table against a Go map on keys that collide in their
+// TestDense checks the table against a Go map on keys that collide in their
 // low bits, random keys and extremes, across many resizes.
-func TestIDMap(t *testing.T) {
-	m := newIDMap()
-	ref := map[uint64]PageID{}
+func TestDense(t *testing.T) {
+	m := NewDense()
+	ref := map[uint64]uint32{}
 	rng := rand.New(rand.NewPCG(5, 5))
 	for range 300_000 {
 		var k uint64
@@ -28,13 +28,13 @@ func TestIDMap(t *testing.T) {
 		}
 		want, seen := ref[k]
 		if !seen {
-			want = PageID(len(ref))
+			want = uint32(len(ref))
 			ref[k] = want
 		}
-		got, added := m.id(k, PageID(len(ref)-1))
+		got, added := m.ID(k)
 		require.Equal(t, !seen, added, "key %#x", k)
 		require.Equal(t, want, got, "key %#x", k)
 	}
-	assert.Equal(t, len(ref), m.n)
+	assert.Equal(t, len(ref), m.Len())
 	assert.LessOrEqual(t, 2*m.n, len(m.slots), "load factor at most one half")
 }
