@@ -26,6 +26,7 @@ type replayFlags struct {
 	tick      uint64
 	tau       uint64
 	output    string
+	plot      string
 }
 
 func newReplay() *cobra.Command {
@@ -68,6 +69,7 @@ Policies: ` + strings.Join(pager.Policies(), ", ") + ` (or all).`,
 	fl.Uint64Var(&f.tick, "tick", 0, "nfu and aging: accesses between clock ticks (0: one tick per frames accesses)")
 	fl.Uint64Var(&f.tau, "tau", 0, "wsclock: working-set window in accesses (0: 2 × frames)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
+	fl.StringVar(&f.plot, "plot", "", "also draw faults against frames, a line per policy, to `FILE` (.svg or .png)")
 	fl.StringVar(&f.format, "format", "auto", "trace format: auto or pages")
 	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses")
 	return cmd
@@ -99,6 +101,11 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 	case "table", "json", "csv":
 	default:
 		return usageErrorf(cmd, "--output %q: want table, json or csv", f.output)
+	}
+	if f.plot != "" {
+		if _, err := plotFormat(f.plot); err != nil {
+			return usageErrorf(cmd, "--plot: %v", err)
+		}
 	}
 	if stdins := len(args) - len(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-" })); stdins > 1 {
 		return usageErrorf(cmd, "standard input (-) can be read only once")
@@ -136,7 +143,41 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 			}
 		}
 	}
-	return writeRows(cmd.OutOrStdout(), f.output, rows)
+	if err := writeRows(cmd.OutOrStdout(), f.output, rows); err != nil {
+		return err
+	}
+	if f.plot != "" {
+		return plotFaults(f.plot, rows, len(args) > 1)
+	}
+	return nil
+}
+
+// plotFaults draws faults against frames, one line per trace and policy.
+func plotFaults(path string, rows []row, manyTraces bool) error {
+	var lines []series
+	index := map[string]int{}
+	for _, r := range rows {
+		name := r.Policy
+		if manyTraces {
+			name = r.Trace + ": " + r.Policy
+		}
+		if r.Mode == "real" {
+			name += " (real)"
+		}
+		i, ok := index[name]
+		if !ok {
+			i = len(lines)
+			index[name] = i
+			lines = append(lines, series{name: name})
+		}
+		lines[i].xs = append(lines[i].xs, float64(r.Frames))
+		lines[i].ys = append(lines[i].ys, float64(r.Faults))
+	}
+	title := "Faults against frames"
+	if !manyTraces && len(rows) > 0 {
+		title += ": " + rows[0].Trace
+	}
+	return writePlot(path, title, "frames", "faults", lines)
 }
 
 // streamTrace replays one trace through every configuration, decoding it
