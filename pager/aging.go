@@ -47,7 +47,7 @@ func (p *aging) advance(now uint64) {
 			p.groups[c] = newList()
 		}
 		p.nonzero = [4]uint64{}
-		for id := p.byLoad.tail; id != nilPage; id = p.loads.prev[id] {
+		for id := p.byLoad.tail; id != nilPage; id = p.loads.prev(id) {
 			c := p.counter[id] >> 1
 			if p.r[id] {
 				c |= 0x80
@@ -70,8 +70,8 @@ func (p *aging) Insert(r Ref) {
 	p.l.grow(id)
 	p.loads.grow(id)
 	if int(id) >= len(p.counter) {
-		p.counter = growTo(p.counter, len(p.l.next), 0)
-		p.r = growTo(p.r, len(p.l.next), false)
+		p.counter = growTo(p.counter, p.l.size(), 0)
+		p.r = growTo(p.r, p.l.size(), false)
 	}
 	p.counter[id] = 0
 	p.r[id] = true

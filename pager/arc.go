@@ -51,7 +51,7 @@ func (a *arc) Reset(frames int, _ PageState) {
 func (a *arc) grow(id PageID) {
 	a.l.grow(id)
 	if int(id) >= len(a.where) {
-		a.where = growTo(a.where, len(a.l.next), arcNone)
+		a.where = growTo(a.where, a.l.size(), arcNone)
 	}
 }
 

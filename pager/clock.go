@@ -60,7 +60,7 @@ func (f *frameRing) take(s int) PageID {
 type clock struct {
 	cold bool
 	f    frameRing
-	ref  []bool // by slot
+	ref  []bool // by page: a hit touches one array
 }
 
 func (p *clock) Name() string {
@@ -72,17 +72,26 @@ func (p *clock) Name() string {
 
 func (p *clock) Reset(frames int, _ PageState) {
 	p.f.reset(frames)
-	p.ref = make([]bool, frames)
+	p.ref = p.ref[:0]
 }
 
-func (p *clock) Hit(r Ref) { p.ref[p.f.slotOf[r.Page]] = true }
+func (p *clock) Hit(r Ref) { p.ref[r.Page] = true }
 
-func (p *clock) Insert(r Ref) { p.ref[p.f.place(r.Page)] = !p.cold }
+func (p *clock) Insert(r Ref) {
+	if int(r.Page) >= len(p.ref) {
+		p.ref = growTo(p.ref, max(int(r.Page)+1, 2*len(p.ref), 64), false)
+	}
+	p.f.place(r.Page)
+	p.ref[r.Page] = !p.cold
+}
 
 func (p *clock) Evict(Ref) PageID {
-	for p.ref[p.f.hand] {
-		p.ref[p.f.hand] = false
-		p.f.hand = (p.f.hand + 1) % len(p.f.slots)
+	n := len(p.f.slots)
+	for p.ref[p.f.slots[p.f.hand]] {
+		p.ref[p.f.slots[p.f.hand]] = false
+		if p.f.hand++; p.f.hand == n {
+			p.f.hand = 0
+		}
 	}
 	return p.f.take(p.f.hand)
 }
@@ -94,13 +103,15 @@ func (p *clock) Hand() int { return p.f.hand }
 // bit, for step tables.
 func (p *clock) Frames() ([]PageID, []bool) {
 	pages := make([]PageID, len(p.f.slots))
+	ref := make([]bool, len(p.f.slots))
 	for i := range pages {
 		pages[i] = nilPage
 		if i < p.f.used && p.f.vacated != i {
 			pages[i] = p.f.slots[i]
+			ref[i] = p.ref[pages[i]]
 		}
 	}
-	return pages, append([]bool(nil), p.ref...)
+	return pages, ref
 }
 
 // wsclock is Carr and Hennessy's WSClock: clock's circular list of frames,

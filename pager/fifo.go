@@ -6,23 +6,37 @@ package pager
 // Source: the textbook policy (Belady, Nelson and Shedler, "An anomaly in
 // space-time characteristics of certain programs running in a paging
 // machine", CACM 1969).
+//
+// The queue is a ring of frames: no per-page state at all.
 type fifo struct {
-	l links
-	q list // head: newest load, tail: oldest
+	ring    []PageID
+	head, n int // oldest at ring[head]
 }
 
 func (p *fifo) Name() string { return "fifo" }
 
-func (p *fifo) Reset(int, PageState) { *p = fifo{q: newList()} }
+func (p *fifo) Reset(frames int, _ PageState) { *p = fifo{ring: make([]PageID, frames)} }
 
 func (p *fifo) Hit(Ref) {}
 
 func (p *fifo) Insert(r Ref) {
-	p.l.grow(r.Page)
-	p.l.pushFront(&p.q, r.Page)
+	i := p.head + p.n
+	if i >= len(p.ring) {
+		i -= len(p.ring)
+	}
+	p.ring[i] = r.Page
+	p.n++
 }
 
-func (p *fifo) Evict(Ref) PageID { return p.l.popBack(&p.q) }
+func (p *fifo) Evict(Ref) PageID {
+	v := p.ring[p.head]
+	p.head++
+	if p.head == len(p.ring) {
+		p.head = 0
+	}
+	p.n--
+	return v
+}
 
 // lru evicts the resident page whose last access is oldest (least recently
 // used); with mru set it evicts the one accessed most recently. The access

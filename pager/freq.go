@@ -27,7 +27,7 @@ func (f *freqBuckets) reset() {
 func (f *freqBuckets) grow(id PageID) {
 	f.l.grow(id)
 	if int(id) >= len(f.of) {
-		f.of = growTo(f.of, len(f.l.next), -1)
+		f.of = growTo(f.of, f.l.size(), -1)
 	}
 }
 

@@ -8,18 +8,26 @@ const nilPage = ^PageID(0)
 // a time. Lists run from head (front, newest) to tail (back, oldest): next
 // points toward the tail, prev toward the head.
 type links struct {
-	prev, next []PageID
+	n []node // by page id
 }
+
+// node holds one page's pointers together: one cache line per visit.
+type node struct{ prev, next PageID }
+
+// size returns the number of page ids links has room for.
+func (l *links) size() int { return len(l.n) }
 
 // grow makes room for page id.
 func (l *links) grow(id PageID) {
-	if int(id) < len(l.next) {
+	if int(id) < len(l.n) {
 		return
 	}
-	n := max(int(id)+1, 2*len(l.next), 64)
-	l.prev = growTo(l.prev, n, nilPage)
-	l.next = growTo(l.next, n, nilPage)
+	l.n = growTo(l.n, max(int(id)+1, 2*len(l.n), 64), node{nilPage, nilPage})
 }
+
+// next returns the page after id (toward the tail), prev the one before.
+func (l *links) next(id PageID) PageID { return l.n[id].next }
+func (l *links) prev(id PageID) PageID { return l.n[id].prev }
 
 // growTo returns s extended to n elements, new ones set to fill.
 func growTo[T any](s []T, n int, fill T) []T {
@@ -51,10 +59,9 @@ type list struct {
 func newList() list { return list{head: nilPage, tail: nilPage} }
 
 func (l *links) pushFront(q *list, id PageID) {
-	l.prev[id] = nilPage
-	l.next[id] = q.head
+	l.n[id] = node{prev: nilPage, next: q.head}
 	if q.head != nilPage {
-		l.prev[q.head] = id
+		l.n[q.head].prev = id
 	} else {
 		q.tail = id
 	}
@@ -63,10 +70,9 @@ func (l *links) pushFront(q *list, id PageID) {
 }
 
 func (l *links) pushBack(q *list, id PageID) {
-	l.next[id] = nilPage
-	l.prev[id] = q.tail
+	l.n[id] = node{prev: q.tail, next: nilPage}
 	if q.tail != nilPage {
-		l.next[q.tail] = id
+		l.n[q.tail].next = id
 	} else {
 		q.head = id
 	}
@@ -75,18 +81,18 @@ func (l *links) pushBack(q *list, id PageID) {
 }
 
 func (l *links) remove(q *list, id PageID) {
-	p, n := l.prev[id], l.next[id]
-	if p != nilPage {
-		l.next[p] = n
+	nd := l.n[id]
+	if nd.prev != nilPage {
+		l.n[nd.prev].next = nd.next
 	} else {
-		q.head = n
+		q.head = nd.next
 	}
-	if n != nilPage {
-		l.prev[n] = p
+	if nd.next != nilPage {
+		l.n[nd.next].prev = nd.prev
 	} else {
-		q.tail = p
+		q.tail = nd.prev
 	}
-	l.prev[id], l.next[id] = nilPage, nilPage
+	l.n[id] = node{nilPage, nilPage}
 	q.n--
 }
 

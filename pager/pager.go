@@ -263,3 +263,69 @@ func (p *Pager) Flush(save func(PageID) error) error {
 	}
 	return nil
 }
+
+// Chunk is a run of consecutive accesses of a trace, decoded to dense ids:
+// what the engine feeds to pagers.
+type Chunk struct {
+	// Pages and Writes describe each access.
+	Pages  []PageID
+	Writes []bool
+	// Next holds each access's next use (see Ref.Next), or is nil.
+	Next []uint64
+	// Start is the Time of the first access.
+	Start uint64
+	// Distinct bounds the ids: every id in Pages is below it.
+	Distinct int
+}
+
+// Run is Access for a chunk of accesses in simulation, with the counters in
+// registers and no Outcome: the engine's hot loop. It must count exactly as
+// Access does (a test compares them). It may not be used with a Backend.
+func (p *Pager) Run(c *Chunk) {
+	if c.Distinct > len(p.state) {
+		p.state = growTo(p.state, max(c.Distinct, 2*len(p.state)), 0)
+	}
+	state, pol, next := p.state, p.policy, c.Next
+	used, frames := p.used, p.frames
+	var s Stats
+	for i, id := range c.Pages {
+		r := Ref{Page: id, Write: c.Writes[i], Time: c.Start + uint64(i)}
+		if next != nil {
+			r.Next = next[i]
+		}
+		if r.Write {
+			s.Writes++
+		}
+		st := state[id]
+		if st&resident != 0 {
+			if r.Write && st&dirty == 0 {
+				state[id] = st | dirty
+				s.ProtectionFaults++
+			}
+			pol.Hit(r)
+			s.Hits++
+			continue
+		}
+		if used >= frames {
+			v := pol.Evict(r)
+			if state[v]&dirty != 0 {
+				s.Writebacks++
+			}
+			state[v] = 0
+			used--
+			s.Evictions++
+		}
+		st = resident
+		if r.Write {
+			st |= dirty
+		}
+		state[id] = st
+		used++
+		pol.Insert(r)
+		s.Faults++
+	}
+	s.Accesses = uint64(len(c.Pages))
+	s.Reads = s.Accesses - s.Writes
+	p.used = used
+	p.stats.Add(s)
+}

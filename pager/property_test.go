@@ -76,3 +76,20 @@ func TestEveryPolicyKeepsTheBooks(t *testing.T) {
 		}
 	}
 }
+
+// TestFastLoopCountsLikeAccess: the engine's hot loop (Run without a step
+// function) counts exactly as Pager.Access does.
+func TestFastLoopCountsLikeAccess(t *testing.T) {
+	for seed := range uint64(5) {
+		tr := randomTrace(seed, 5000, 300, 0.3)
+		for _, name := range Policies() {
+			for _, frames := range []int{1, 7, 64, 299} {
+				cfg := Config{Policy: name, Frames: frames, Options: Options{Seed: seed}}
+				slow, _ := simulate(t, tr, cfg)
+				fast, err := Run(tr, cfg, nil)
+				assert.NoError(t, err)
+				assert.Equal(t, slow, fast.Stats, "%s/%d", name, frames)
+			}
+		}
+	}
+}

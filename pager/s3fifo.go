@@ -49,8 +49,8 @@ func (p *s3fifo) grow(id PageID) {
 	p.l.grow(id)
 	p.g.grow(id)
 	if int(id) >= len(p.where) {
-		p.where = growTo(p.where, len(p.l.next), s3None)
-		p.freq = growTo(p.freq, len(p.l.next), 0)
+		p.where = growTo(p.where, p.l.size(), s3None)
+		p.freq = growTo(p.freq, p.l.size(), 0)
 	}
 }
 

@@ -25,7 +25,7 @@ func (p *sieve) Hit(r Ref) { p.visited[r.Page] = true }
 func (p *sieve) Insert(r Ref) {
 	p.l.grow(r.Page)
 	if int(r.Page) >= len(p.visited) {
-		p.visited = growTo(p.visited, len(p.l.next), false)
+		p.visited = growTo(p.visited, p.l.size(), false)
 	}
 	p.visited[r.Page] = false
 	p.l.pushFront(&p.q, r.Page)
@@ -38,12 +38,12 @@ func (p *sieve) Evict(Ref) PageID {
 	}
 	for p.visited[o] {
 		p.visited[o] = false
-		o = p.l.prev[o]
+		o = p.l.prev(o)
 		if o == nilPage {
 			o = p.q.tail
 		}
 	}
-	p.hand = p.l.prev[o]
+	p.hand = p.l.prev(o)
 	p.l.remove(&p.q, o)
 	return o
 }

@@ -2,6 +2,8 @@ package pager
 
 import (
 	"fmt"
+
+	"vmsim/traces"
 )
 
 // Trace is an access trace held in memory, in the engine's terms: dense page
@@ -77,21 +79,19 @@ func NextUses(pages []PageID, distinct int) []uint64 {
 // dense id the first time it appears.
 type Builder struct {
 	t   Trace
-	ids map[uint64]PageID
+	ids *traces.Dense
 }
 
 // NewBuilder returns a builder for a trace called name.
 func NewBuilder(name string) *Builder {
-	return &Builder{t: Trace{Name: name}, ids: make(map[uint64]PageID)}
+	return &Builder{t: Trace{Name: name}, ids: traces.NewDense()}
 }
 
 // ID returns the dense id of page number page, assigning the next one if it
 // is new.
 func (b *Builder) ID(page uint64) PageID {
-	id, ok := b.ids[page]
-	if !ok {
-		id = PageID(len(b.t.IDs))
-		b.ids[page] = id
+	id, added := b.ids.ID(page)
+	if added {
 		b.t.IDs = append(b.t.IDs, page)
 	}
 	return id
@@ -134,6 +134,10 @@ func Run(t *Trace, cfg Config, step func(i int, o Outcome, p *Pager)) (Result, e
 	}
 	if nn, ok := pol.(NeedsNext); ok && nn.NeedsNext() {
 		t.ComputeNext()
+	}
+	if step == nil {
+		p.Run(&Chunk{Pages: t.Pages, Writes: t.Writes, Next: t.next, Distinct: t.Distinct()})
+		return Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: p.Stats()}, nil
 	}
 	for i := range t.Pages {
 		o, err := p.Access(t.Ref(i))

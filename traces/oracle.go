@@ -25,14 +25,15 @@ import (
 // OracleRecordSize is the size of an oracleGeneral record in bytes.
 const OracleRecordSize = 24
 
-// NoNext is the next use of an access whose page is not accessed again. It
-// has the value of pager.Never.
+// NoNext is the next use of an access whose page is not accessed again:
+// math.MaxUint64, the value of pager.Never.
 const NoNext = math.MaxUint64
 
 // NextReader is implemented by readers whose format carries, with each
 // access, the position of the next access to the same page: the input of
 // Belady's OPT policy. An engine that finds it need not make a next-use pass
-// over the trace (which needs the whole trace in memory first):
+// over the trace (which needs the whole trace in memory first), and can
+// stream the trace:
 //
 //	if nr, ok := r.(traces.NextReader); ok {
 //		n, err := nr.ReadNext(batch, next)

@@ -460,3 +460,31 @@ func MapCount() (int, error) {
 	}
 	return n, nil
 }
+
+// Allocated returns the bytes of memory that back r now: the allocated
+// blocks of the memfd or file (st_blocks), or, for anonymous memory, the
+// resident pages of the view (mincore). A pager that releases evicted pages
+// keeps it near frames × page size.
+func (r *Region) Allocated() (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, &Error{Op: "allocated", Err: ErrClosed}
+	}
+	if r.fd >= 0 {
+		var st unix.Stat_t
+		if err := unix.Fstat(r.fd, &st); err != nil {
+			return 0, &Error{Op: "fstat", Err: err}
+		}
+		return st.Blocks * 512, nil
+	}
+	vec := make([]byte, r.npages)
+	if err := mincore(r.view, vec); err != nil {
+		return 0, &Error{Op: "mincore", Range: r.Range(), Err: err}
+	}
+	n := int64(0)
+	for _, v := range vec {
+		n += int64(v & 1)
+	}
+	return n * int64(r.ps), nil
+}

@@ -343,3 +343,29 @@ func TestMapAt(t *testing.T) {
 	_, err = NewAnonymous(1, &Options{At: at + 1})
 	assert.ErrorIs(t, err, ErrUnaligned)
 }
+
+func TestAllocated(t *testing.T) {
+	ps := int64(arch.SystemPageSize())
+	r := newShared(t, 16, &Options{Prot: arch.ProtReadWrite})
+	n, err := r.Allocated()
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing touched yet")
+	for p := range 5 {
+		r.Bytes()[int64(p)*ps] = 1
+	}
+	n, err = r.Allocated()
+	require.NoError(t, err)
+	assert.Equal(t, 5*ps, n)
+	require.NoError(t, r.Drop(0, 2))
+	n, err = r.Allocated()
+	require.NoError(t, err)
+	assert.Equal(t, 3*ps, n, "dropped pages are released")
+
+	a, err := NewAnonymous(8, &Options{Prot: arch.ProtReadWrite})
+	require.NoError(t, err)
+	defer a.Unmap()
+	a.Bytes()[0], a.Bytes()[3*ps] = 1, 1
+	n, err = a.Allocated()
+	require.NoError(t, err)
+	assert.Equal(t, 2*ps, n)
+}

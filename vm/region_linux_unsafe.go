@@ -49,3 +49,12 @@ func unsafeBytes(a arch.Addr, n int) []byte {
 	p := *(*unsafe.Pointer)(unsafe.Pointer(&a))
 	return unsafe.Slice((*byte)(p), n)
 }
+
+// mincore reports in vec which pages of b are resident (bit 0 of each byte).
+func mincore(b, vec []byte) error {
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(unsafe.Pointer(unsafe.SliceData(vec))))
+	if e != 0 {
+		return e
+	}
+	return nil
+}

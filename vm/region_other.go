@@ -36,3 +36,5 @@ func MapLimit() (int, error) { return 0, ErrNotSupported }
 
 // MapCount returns ErrNotSupported.
 func MapCount() (int, error) { return 0, ErrNotSupported }
+
+func (r *Region) Allocated() (int64, error) { return 0, ErrNotSupported }

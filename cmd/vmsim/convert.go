@@ -65,7 +65,7 @@ is the vmt input's header page size, else 4096.`,
 				}
 			}
 			in, out := args[0], args[1]
-			r, closer, err := openTrace(cmd, in, &traces.OpenOptions{Format: from, PageSize: ps, NoInstr: noInstr})
+			r, closer, err := openInput(cmd, in, &traces.OpenOptions{Format: from, PageSize: ps, NoInstr: noInstr})
 			if err != nil {
 				return fmt.Errorf("convert: %w", err)
 			}
@@ -114,8 +114,9 @@ func checkPageSize(ps arch.PageSize) error {
 	return nil
 }
 
-// openTrace opens the trace at path; "-" is the command's standard input.
-func openTrace(cmd *cobra.Command, path string, opts *traces.OpenOptions) (traces.Reader, io.Closer, error) {
+// openInput opens the trace at path for convert; "-" is the command's
+// standard input.
+func openInput(cmd *cobra.Command, path string, opts *traces.OpenOptions) (traces.Reader, io.Closer, error) {
 	if path == "-" {
 		return traces.NewReader(cmd.InOrStdin(), "-", opts)
 	}

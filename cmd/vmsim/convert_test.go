@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,24 +11,6 @@ import (
 
 	"vmsim/traces"
 )
-
-// vmsimIn is vmsim with stdin.
-func vmsimIn(t *testing.T, stdin []byte, args ...string) (string, string, int) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	root := newRoot()
-	root.SetArgs(args)
-	root.SetIn(bytes.NewReader(stdin))
-	root.SetOut(&stdout)
-	root.SetErr(&stderr)
-	err := root.ExecuteContext(context.Background())
-	code := 0
-	if err != nil {
-		code = exitCode(err)
-		stderr.WriteString("vmsim: " + oneLine(err) + "\n")
-	}
-	return stdout.String(), stderr.String(), code
-}
 
 func readTrace(t *testing.T, path string) []traces.Access {
 	t.Helper()
@@ -83,21 +63,21 @@ func TestConvertChains(t *testing.T) {
 }
 
 func TestConvertStdinStdout(t *testing.T) {
-	out, errOut, code := vmsimIn(t, []byte("R 0x1000\nW 0x3000\n"), "convert", "-", "-", "--to", "pages")
+	out, errOut, code := vmsimIn(t, "R 0x1000\nW 0x3000\n", "convert", "-", "-", "--to", "pages")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "1\n3w\n", out)
 
-	out, errOut, code = vmsimIn(t, []byte("1 2w\n"), "convert", "-", "-", "--to", "rw", "--page-size", "8192")
+	out, errOut, code = vmsimIn(t, "1 2w\n", "convert", "-", "-", "--to", "rw", "--page-size", "8192")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "R 0x2000\nW 0x4000\n", out)
 }
 
 func TestConvertLackey(t *testing.T) {
 	lackey := "==1== Lackey\nI  1000,4\n L 2ffc,8\n S 5000,8\n"
-	out, errOut, code := vmsimIn(t, []byte(lackey), "convert", "-", "-", "--to", "pages")
+	out, errOut, code := vmsimIn(t, lackey, "convert", "-", "-", "--to", "pages")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "1\n2\n3\n5w\n", out)
-	out, errOut, code = vmsimIn(t, []byte(lackey), "convert", "-", "-", "--to", "pages", "--no-instr")
+	out, errOut, code = vmsimIn(t, lackey, "convert", "-", "-", "--to", "pages", "--no-instr")
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, "2\n3\n5w\n", out)
 }
@@ -105,7 +85,7 @@ func TestConvertLackey(t *testing.T) {
 func TestConvertKeepsVMTPageSize(t *testing.T) {
 	dir := t.TempDir()
 	vmt := filepath.Join(dir, "t.vmt")
-	_, errOut, code := vmsimIn(t, []byte("1 2w"), "convert", "-", vmt, "--to", "vmt", "--page-size", "65536")
+	_, errOut, code := vmsimIn(t, "1 2w", "convert", "-", vmt, "--to", "vmt", "--page-size", "65536")
 	require.Equal(t, 0, code, errOut)
 	out, errOut, code := vmsim(t, "convert", vmt, "-", "--to", "rw")
 	require.Equal(t, 0, code, errOut)

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// parseFrames parses a frame list: "3", "3,4,8", a range "4:64:4" (from 4
+// to 64 inclusive in steps of 4; the step defaults to 1), or a mix. Every
+// count must be at least 1. The result is sorted, without duplicates.
+func parseFrames(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, fmt.Errorf("empty item in frame list %q", s)
+		}
+		if !strings.Contains(part, ":") {
+			n, err := atoiPositive(part)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+			continue
+		}
+		f := strings.Split(part, ":")
+		if len(f) > 3 {
+			return nil, fmt.Errorf("range %q: want FROM:TO or FROM:TO:STEP", part)
+		}
+		from, err := atoiPositive(f[0])
+		if err != nil {
+			return nil, err
+		}
+		to, err := atoiPositive(f[1])
+		if err != nil {
+			return nil, err
+		}
+		step := 1
+		if len(f) == 3 {
+			if step, err = atoiPositive(f[2]); err != nil {
+				return nil, fmt.Errorf("range %q: step: %w", part, err)
+			}
+		}
+		if to < from {
+			return nil, fmt.Errorf("range %q: %d is below %d", part, to, from)
+		}
+		if (to-from)/step > 1_000_000 {
+			return nil, fmt.Errorf("range %q: more than a million frame counts", part)
+		}
+		for n := from; n <= to; n += step {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func atoiPositive(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", s)
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("%d frames: must be at least 1", n)
+	}
+	return n, nil
+}

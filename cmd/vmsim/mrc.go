@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"vmsim/traces/mrc"
+)
+
+type mrcFlags struct {
+	traceFlags
+	frames string
+	sample float64
+	output string
+	plot   string
+}
+
+func newMRC() *cobra.Command {
+	var f mrcFlags
+	cmd := &cobra.Command{
+		Use:   "mrc [flags] TRACE",
+		Short: "The LRU miss-ratio curve of a trace, for every frame count, in one pass",
+		Long: `mrc computes the exact miss-ratio curve of LRU for TRACE (a file, or - for
+standard input): the faults of LRU with every frame count, from one pass over
+the trace (Mattson's stack distances, counted with a Fenwick tree). The value
+at k frames is exactly what "vmsim replay -p lru -f k" counts.
+
+--sample RATE measures a fraction of the pages only (SHARDS spatial sampling:
+a page is in or out by a hash of its number, distances are rescaled), for
+traces too large to measure exactly; the output then states the rate and its
+numbers are estimates.
+
+Without --frames, the curve is printed at powers of two and 32 evenly spaced
+frame counts up to the number of distinct pages.`,
+		Example: `  vmsim mrc trace.pages
+  vmsim mrc -f 1:64 -o csv trace.pages
+  vmsim mrc --sample 0.01 --plot mrc.svg big.pages`,
+		Args: exactArgs(1, "TRACE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runMRC(cmd, f, args[0]) },
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.frames, "frames", "f", "", "frame counts to print: `LIST` like 3,4,8 or FROM:TO[:STEP] (default: automatic)")
+	fl.Float64Var(&f.sample, "sample", 0, "SHARDS sampling `RATE` in (0, 1] (default: exact)")
+	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
+	fl.StringVar(&f.plot, "plot", "", "also draw the curve to `FILE` (.svg or .png)")
+	fl.StringVar(&f.format, "format", "auto", "trace format")
+	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses")
+	return cmd
+}
+
+func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
+	var frames []int
+	if f.frames != "" {
+		var err error
+		if frames, err = parseFrames(f.frames); err != nil {
+			return usageErrorf(cmd, "--frames: %v", err)
+		}
+	}
+	if cmd.Flags().Changed("sample") && !(f.sample > 0 && f.sample <= 1) {
+		return usageErrorf(cmd, "--sample %v: the rate must be in (0, 1]", f.sample)
+	}
+	switch f.output {
+	case "table", "json", "csv":
+	default:
+		return usageErrorf(cmd, "--output %q: want table, json or csv", f.output)
+	}
+	if f.plot != "" {
+		if _, err := plotFormat(f.plot); err != nil {
+			return usageErrorf(cmd, "--plot: %v", err)
+		}
+	}
+	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	bar := newProgress(cmd.ErrOrStderr(), t.size, "mrc "+path)
+	c, err := mrc.Compute(t, &mrc.Options{Rate: f.sample, Progress: func(uint64) { bar.set(t.read.Load()) }})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if frames == nil {
+		frames = defaultPoints(int(c.Distinct()))
+	}
+	if err := writeCurve(cmd.OutOrStdout(), f.output, path, c, frames); err != nil {
+		return err
+	}
+	if f.plot != "" {
+		s := series{name: "LRU"}
+		for _, k := range allPoints(int(c.Distinct())) {
+			s.xs = append(s.xs, float64(k))
+			s.ys = append(s.ys, c.MissRatio(k))
+		}
+		title := "LRU miss-ratio curve: " + path
+		if c.Rate < 1 {
+			title += fmt.Sprintf(" (SHARDS, rate %g)", c.Rate)
+		}
+		return writePlot(f.plot, title, "frames", "miss ratio", []series{s})
+	}
+	return nil
+}
+
+// defaultPoints returns powers of two and 32 evenly spaced counts up to n.
+func defaultPoints(n int) []int {
+	n = max(n, 1)
+	var ks []int
+	for k := 1; k <= n; k *= 2 {
+		ks = append(ks, k)
+	}
+	for i := 1; i <= 32; i++ {
+		ks = append(ks, max(1, n*i/32))
+	}
+	slices.Sort(ks)
+	return slices.Compact(ks)
+}
+
+// allPoints returns up to about 1,000 frame counts from 1 to n, for plots.
+func allPoints(n int) []int {
+	n = max(n, 1)
+	step := max(1, n/1000)
+	var ks []int
+	for k := 1; k <= n; k += step {
+		ks = append(ks, k)
+	}
+	if ks[len(ks)-1] != n {
+		ks = append(ks, n)
+	}
+	return ks
+}
+
+func writeCurve(w io.Writer, format, name string, c *mrc.Curve, frames []int) error {
+	type point struct {
+		Trace      string  `json:"trace"`
+		Frames     int     `json:"frames"`
+		Faults     uint64  `json:"faults"`
+		MissRatio  float64 `json:"miss_ratio"`
+		Accesses   uint64  `json:"accesses"`
+		SampleRate float64 `json:"sample_rate"`
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		for _, k := range frames {
+			if err := enc.Encode(point{name, k, c.Misses(k), c.MissRatio(k), c.Total, c.Rate}); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "csv":
+		cw := csv.NewWriter(w)
+		cw.Write([]string{"trace", "frames", "faults", "miss_ratio", "accesses", "sample_rate"})
+		for _, k := range frames {
+			cw.Write([]string{name, strconv.Itoa(k), u(c.Misses(k)), strconv.FormatFloat(c.MissRatio(k), 'f', 6, 64), u(c.Total), strconv.FormatFloat(c.Rate, 'g', -1, 64)})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	if c.Rate < 1 {
+		fmt.Fprintf(w, "# SHARDS sampling at rate %g: %d of %d accesses measured; faults are estimates\n", c.Rate, c.Accesses, c.Total)
+	}
+	fmt.Fprintf(w, "# %s: %d accesses, %d distinct pages, LRU\n", name, c.Total, c.Distinct())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "FRAMES\tFAULTS\tMISS%\t")
+	for _, k := range frames {
+		fmt.Fprintf(tw, "%d\t%d\t%.2f\t\n", k, c.Misses(k), 100*c.MissRatio(k))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// vmsimIn runs the command line with stdin.
+func vmsimIn(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	err := root.ExecuteContext(context.Background())
+	code := 0
+	if err != nil {
+		code = exitCode(err)
+		stderr.WriteString("vmsim: " + oneLine(err) + "\n")
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func jsonRows(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+func TestReplayTextbook(t *testing.T) {
+	out, errOut, code := vmsimIn(t, "7,0,1,2,0,3,0,4,2,3,0,3,2,1,2,0,1,7,0,1", "replay", "-p", "fifo,lru,opt", "-f", "3", "-o", "json", "-")
+	require.Equal(t, 0, code, errOut)
+	rows := jsonRows(t, out)
+	require.Len(t, rows, 3)
+	want := map[string]float64{"fifo": 15, "lru": 12, "opt": 9}
+	for _, r := range rows {
+		assert.Equal(t, want[r["policy"].(string)], r["faults"], r["policy"])
+		for _, field := range []string{"trace", "policy", "frames", "mode", "accesses", "reads", "writes", "hits", "faults", "evictions", "writebacks", "protection_faults"} {
+			assert.Contains(t, r, field)
+		}
+		assert.Equal(t, "sim", r["mode"])
+		assert.Equal(t, "-", r["trace"])
+		assert.NotContains(t, r, "user_faults", "simulation catches no fault")
+	}
+}
+
+func TestReplayRealMode(t *testing.T) {
+	for _, mech := range []string{"mprotect", "remap"} {
+		t.Run(mech, func(t *testing.T) {
+			out, errOut, code := vmsimIn(t, "1 2 3 4 1 2 5 1 2 3 4 5\n5w 4w", "replay", "--mode", "real", "--mechanism", mech, "-p", "fifo", "-f", "3,4", "-o", "json", "-")
+			require.Equal(t, 0, code, errOut)
+			rows := jsonRows(t, out)
+			require.Len(t, rows, 2)
+			// 5w and 4w at the end write clean resident pages: two
+			// protection faults, no fault.
+			assert.Equal(t, 9.0, rows[0]["faults"])
+			assert.Equal(t, 2.0, rows[0]["protection_faults"])
+			assert.Equal(t, 11.0, rows[0]["user_faults"], "faults + protection faults, all caught")
+			assert.Equal(t, "real", rows[0]["mode"])
+			assert.Equal(t, mech, rows[0]["mechanism"])
+			assert.Equal(t, 10.0, rows[1]["faults"], "Belady's anomaly, in real memory")
+			assert.Equal(t, 12.0, rows[1]["user_faults"])
+		})
+	}
+}
+
+func TestReplayOutputs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "belady.pages")
+	require.NoError(t, os.WriteFile(path, []byte("# Belady\n1 2 3 4 1 2 5 1 2 3 4 5\n"), 0o644))
+	out, _, code := vmsimIn(t, "", "replay", "-p", "fifo", "-f", "3:4", "-o", "csv", path)
+	require.Equal(t, 0, code)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3)
+	assert.Equal(t, "trace,policy,frames,mode,accesses,reads,writes,hits,faults,evictions,writebacks,protection_faults,miss_ratio", lines[0])
+	assert.Equal(t, path+",fifo,3,sim,12,12,0,3,9,6,0,0,0.750000", lines[1])
+	assert.Equal(t, path+",fifo,4,sim,12,12,0,2,10,6,0,0,0.833333", lines[2])
+
+	out, _, code = vmsimIn(t, "", "replay", "-p", "lru", "-f", "3", path)
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "FAULTS")
+	assert.Regexp(t, `lru\s+3\s+sim\s+12\s+2\s+10\s+83.33`, out)
+}
+
+func TestReplayErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.pages")
+	require.NoError(t, os.WriteFile(bad, []byte("1 2\n3 x4 5\n"), 0o644))
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		msg   string
+	}{
+		{"malformed token names file:line", "", []string{"replay", bad}, 1, bad + `:2: "x4": syntax error: expected a page number`},
+		{"malformed stdin", "1 2 3,,zz", []string{"replay", "-"}, 1, `-:1: "zz"`},
+		{"zero frames", "1", []string{"replay", "-f", "0", "-"}, 2, "--frames: 0 frames: must be at least 1"},
+		{"negative range", "1", []string{"replay", "-f", "5:2", "-"}, 2, "--frames: range"},
+		{"unknown policy", "1", []string{"replay", "-p", "lru,belady", "-"}, 2, `--policy: "belady"`},
+		{"unknown mechanism", "1", []string{"replay", "--mode", "real", "--mechanism", "magic", "-"}, 2, `--mechanism: "magic"`},
+		{"mechanism without real mode", "1", []string{"replay", "--mechanism", "remap", "-"}, 2, "--mechanism applies to --mode real only"},
+		{"unknown mode", "1", []string{"replay", "--mode", "dream", "-"}, 2, `--mode "dream"`},
+		{"unknown output", "1", []string{"replay", "-o", "xml", "-"}, 2, `--output "xml"`},
+		{"no trace", "", []string{"replay"}, 2, "needs at least 1 TRACE"},
+		{"stdin twice", "1", []string{"replay", "-", "-"}, 2, "read only once"},
+		{"missing file", "", []string{"replay", "/nonexistent/trace"}, 1, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := vmsimIn(t, tt.stdin, tt.args...)
+			assert.Equal(t, tt.code, code, errOut)
+			assert.Contains(t, errOut, tt.msg)
+			assert.Empty(t, out)
+		})
+	}
+}
+
+func TestParseFrames(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []int
+		err  string
+	}{
+		{"3", []int{3}, ""},
+		{"3,4,8", []int{3, 4, 8}, ""},
+		{"4:16:4", []int{4, 8, 12, 16}, ""},
+		{"1:3,2,10", []int{1, 2, 3, 10}, ""},
+		{"0", nil, "at least 1"},
+		{"3,", nil, "empty item"},
+		{"a", nil, "not a number"},
+		{"1:2:3:4", nil, "FROM:TO"},
+		{"1:10:0", nil, "step"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseFrames(tt.in)
+			if tt.err != "" {
+				assert.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

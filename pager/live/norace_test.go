@@ -1,0 +1,6 @@
+//go:build !race
+
+package live
+
+// i3Accesses is the size of the I3 workload (DESIGN.md: 10^5 and more).
+const i3Accesses = 120_000

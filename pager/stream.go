@@ -1,0 +1,202 @@
+package pager
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"vmsim/traces"
+)
+
+// StreamOptions tune [Stream]. A nil *StreamOptions means the defaults.
+type StreamOptions struct {
+	// Workers is the number of goroutines that simulate; zero means one
+	// per CPU (at most one per configuration). Decoding runs on one more.
+	Workers int
+	// ChunkSize is the number of accesses decoded at a time; zero means
+	// 65,536.
+	ChunkSize int
+	// Progress, if not nil, is called from the decoding goroutine with the
+	// number of accesses decoded so far.
+	Progress func(accesses uint64)
+	// Context, if not nil, stops the replay (with its error) when done.
+	Context context.Context
+}
+
+// Stream replays the trace read from r through every configuration in
+// simulation, decoding each access once: chunks of decoded accesses are
+// shared by all configurations, which run in parallel. Memory does not grow
+// with the length of the trace, only with its distinct pages; but a
+// configuration that needs next uses (opt) makes Stream read the whole trace
+// into memory first (13 bytes per access), unless r supplies them
+// ([traces.NextReader]).
+func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([]Result, error) {
+	var o StreamOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = 1 << 16
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	o.Workers = max(1, min(o.Workers, len(cfgs)))
+	pagers := make([]*Pager, len(cfgs))
+	needNext := false
+	for i, cfg := range cfgs {
+		pol, err := NewPolicy(cfg.Policy, cfg.Options)
+		if err != nil {
+			return nil, err
+		}
+		if nn, ok := pol.(NeedsNext); ok && nn.NeedsNext() {
+			needNext = true
+		}
+		if pagers[i], err = New(pol, cfg.Frames, nil); err != nil {
+			return nil, err
+		}
+	}
+	nr, hasNext := r.(traces.NextReader)
+	if needNext && !hasNext {
+		t, err := Load(name, r, o.Progress)
+		if err != nil {
+			return nil, err
+		}
+		return Sweep([]*Trace{t}, cfgs, o.Workers)
+	}
+	if !needNext {
+		hasNext = false
+	}
+
+	// The decoder fills chunks from a pool and hands each to every worker;
+	// the last worker done with a chunk returns it to the pool.
+	type shared struct {
+		Chunk
+		pending atomic.Int32
+	}
+	const depth = 4
+	pool := make(chan *shared, depth)
+	for range depth {
+		c := &shared{}
+		c.Pages = make([]PageID, 0, o.ChunkSize)
+		c.Writes = make([]bool, 0, o.ChunkSize)
+		if hasNext {
+			c.Next = make([]uint64, 0, o.ChunkSize)
+		}
+		pool <- c
+	}
+	inputs := make([]chan *shared, o.Workers)
+	var wg sync.WaitGroup
+	for w := range inputs {
+		inputs[w] = make(chan *shared, depth)
+		wg.Go(func() {
+			for c := range inputs[w] {
+				for j := w; j < len(pagers); j += o.Workers {
+					pagers[j].Run(&c.Chunk)
+				}
+				if c.pending.Add(-1) == 0 {
+					pool <- c
+				}
+			}
+		})
+	}
+
+	ids := traces.NewDense()
+	buf := make([]traces.Access, o.ChunkSize)
+	var nextBuf []uint64
+	if hasNext {
+		nextBuf = make([]uint64, o.ChunkSize)
+	}
+	var start uint64
+	var err error
+	for err == nil {
+		if o.Context != nil {
+			if err = o.Context.Err(); err != nil {
+				break
+			}
+		}
+		var n int
+		if hasNext {
+			n, err = nr.ReadNext(buf, nextBuf)
+		} else {
+			n, err = r.Read(buf)
+		}
+		if n == 0 {
+			continue
+		}
+		c := <-pool
+		c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
+		for i, a := range buf[:n] {
+			c.Pages[i], _ = ids.ID(a.Page)
+			c.Writes[i] = a.Write
+		}
+		if hasNext {
+			c.Next = append(c.Next[:0], nextBuf[:n]...)
+		}
+		c.Start, c.Distinct = start, ids.Len()
+		start += uint64(n)
+		c.pending.Store(int32(o.Workers))
+		for _, in := range inputs {
+			in <- c
+		}
+		if o.Progress != nil {
+			o.Progress(start)
+		}
+	}
+	for _, in := range inputs {
+		close(in)
+	}
+	wg.Wait()
+	if !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	results := make([]Result, len(cfgs))
+	for i, cfg := range cfgs {
+		results[i] = Result{Trace: name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: pagers[i].Stats()}
+	}
+	return results, nil
+}
+
+// Load reads a whole trace into memory with dense page ids (5 bytes per
+// access, plus next uses if r supplies them).
+func Load(name string, r traces.Reader, progress func(uint64)) (*Trace, error) {
+	b := NewBuilder(name)
+	buf := make([]traces.Access, 1<<16)
+	nr, hasNext := r.(traces.NextReader)
+	var next, nextBuf []uint64
+	if hasNext {
+		nextBuf = make([]uint64, len(buf))
+	}
+	for {
+		var n int
+		var err error
+		if hasNext {
+			n, err = nr.ReadNext(buf, nextBuf)
+			next = append(next, nextBuf[:n]...)
+		} else {
+			n, err = r.Read(buf)
+		}
+		for _, a := range buf[:n] {
+			b.Add(a.Page, a.Write)
+		}
+		if progress != nil && n > 0 {
+			progress(uint64(b.t.Len()))
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	t := b.Trace()
+	if hasNext {
+		if err := t.SetNext(next); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}

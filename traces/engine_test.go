@@ -1,0 +1,35 @@
+package traces_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"vmsim/pager"
+	"vmsim/traces"
+)
+
+// TestOracleNextUsesDriveOPT replays the oracle Belady string through the
+// engine, which takes OPT's next uses from the reader, and compares with the
+// same string in the pages format, whose next uses the engine computes.
+func TestOracleNextUsesDriveOPT(t *testing.T) {
+	cfgs := []pager.Config{{Policy: "opt", Frames: 3}, {Policy: "opt", Frames: 4}, {Policy: "fifo", Frames: 3}}
+	replay := func(path string) []pager.Result {
+		r, c, err := traces.Open(path, nil)
+		require.NoError(t, err)
+		defer c.Close()
+		res, err := pager.Stream(path, r, cfgs, nil)
+		require.NoError(t, err)
+		return res
+	}
+	oracle := replay("testdata/belady.oracle")
+	pages := replay("testdata/belady.pages")
+	require.Len(t, oracle, len(cfgs))
+	for i := range cfgs {
+		assert.Equal(t, pages[i].Faults, oracle[i].Faults, "%s with %d frames", cfgs[i].Policy, cfgs[i].Frames)
+	}
+	assert.Equal(t, uint64(7), oracle[0].Faults, "OPT, 3 frames")
+	assert.Equal(t, uint64(6), oracle[1].Faults, "OPT, 4 frames")
+	assert.Equal(t, uint64(9), oracle[2].Faults, "FIFO, 3 frames (I2)")
+}

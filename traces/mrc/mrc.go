@@ -1,0 +1,251 @@
+// Package mrc computes LRU miss-ratio curves from traces in one pass:
+// Mattson's stack distances (Mattson, Gecsei, Slutz and Traiger, IBM Systems
+// Journal 1970) counted with a Fenwick tree, O(log d) per access for d
+// distinct pages, and SHARDS spatial sampling for huge traces (Waldspurger,
+// Park, Garthwaite and Ahmad, FAST 2015).
+//
+// The stack distance of an access is one plus the number of distinct pages
+// accessed since the previous access to the same page (infinite for a first
+// access). LRU with k frames hits exactly the accesses of distance at most
+// k, so one histogram of distances gives the faults of LRU at every frame
+// count at once.
+package mrc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"vmsim/traces"
+)
+
+// Curve is a miss-ratio curve: a histogram of stack distances.
+type Curve struct {
+	// Accesses is the number of accesses measured (sampled ones, with
+	// sampling).
+	Accesses uint64
+	// Cold is the number of first accesses to a page (infinite distance).
+	Cold uint64
+	// Hist[d] is the number of accesses of stack distance d (Hist[0] is
+	// unused). With sampling, distances are scaled by 1/Rate.
+	Hist []uint64
+	// Rate is the sampling rate, 1 for an exact curve.
+	Rate float64
+	// Total is the number of accesses of the whole trace (equal to
+	// Accesses when exact).
+	Total uint64
+
+	// above[k] caches the accesses of distance above k (suffix sums).
+	above []uint64
+}
+
+// Distinct returns the number of distinct pages (estimated, with sampling).
+func (c *Curve) Distinct() uint64 { return uint64(float64(c.Cold)/c.Rate + 0.5) }
+
+func (c *Curve) suffix() {
+	if c.above != nil {
+		return
+	}
+	c.above = make([]uint64, len(c.Hist)+1)
+	for d := len(c.Hist) - 1; d >= 0; d-- {
+		c.above[d] = c.above[d+1] + c.Hist[d]
+	}
+	// above[k] must count distances > k: shift by one.
+	c.above = c.above[1:]
+}
+
+// Misses returns the accesses that LRU with frames frames misses, cold
+// misses included. With sampling it is scaled to the whole trace and
+// rounded.
+func (c *Curve) Misses(frames int) uint64 {
+	c.suffix()
+	m := c.Cold
+	if frames < len(c.above) {
+		m += c.above[max(frames, 0)]
+	}
+	if c.Rate == 1 {
+		return m
+	}
+	return uint64(float64(m)/float64(c.Accesses)*float64(c.Total) + 0.5)
+}
+
+// MissRatio returns the fraction of accesses that LRU with frames frames
+// misses.
+func (c *Curve) MissRatio(frames int) float64 {
+	if c.Accesses == 0 {
+		return 0
+	}
+	c.suffix()
+	m := c.Cold
+	if frames < len(c.above) {
+		m += c.above[max(frames, 0)]
+	}
+	return float64(m) / float64(c.Accesses)
+}
+
+// Options configure [Compute]. A nil *Options means an exact curve.
+type Options struct {
+	// Rate samples pages at this rate (0 < Rate <= 1) by a hash of the page
+	// number: every access to a sampled page counts, others are skipped.
+	// Zero or one means no sampling.
+	Rate float64
+	// Progress, if not nil, is called now and then with the accesses read.
+	Progress func(uint64)
+}
+
+// ErrRate is matched by the error for a sampling rate outside (0, 1].
+var ErrRate = errors.New("sampling rate must be in (0, 1]")
+
+// Compute reads r to its end and returns its curve.
+func Compute(r traces.Reader, opts *Options) (*Curve, error) {
+	rate := 1.0
+	var progress func(uint64)
+	if opts != nil {
+		if opts.Rate != 0 {
+			rate = opts.Rate
+		}
+		progress = opts.Progress
+	}
+	if !(rate > 0 && rate <= 1) {
+		return nil, fmt.Errorf("rate %v: %w", rate, ErrRate)
+	}
+	threshold := uint64(rate * (1 << 24))
+	s := newStack()
+	c := &Curve{Rate: rate}
+	buf := make([]traces.Access, 1<<14)
+	for {
+		n, err := r.Read(buf)
+		for _, a := range buf[:n] {
+			if rate < 1 && hash(a.Page)&(1<<24-1) >= threshold {
+				continue
+			}
+			d := s.access(a.Page)
+			c.Accesses++
+			if d == 0 {
+				c.Cold++
+				continue
+			}
+			if rate < 1 {
+				d = uint64(float64(d)/rate + 0.5)
+			}
+			if d >= uint64(len(c.Hist)) {
+				c.Hist = slices.Grow(c.Hist, int(d)+1-len(c.Hist))[:d+1]
+			}
+			c.Hist[d]++
+		}
+		c.Total += uint64(n)
+		if progress != nil && n > 0 {
+			progress(c.Total)
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if rate == 1 {
+		c.Total = c.Accesses
+	}
+	return c, nil
+}
+
+// hash mixes a page number (SplitMix64's finaliser) for sampling.
+func hash(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// stack computes stack distances: a Fenwick tree over time positions holds
+// a mark at the last access of each page; the distance of an access is one
+// plus the marks after the page's previous position. Positions are
+// renumbered (compacted) when they run out, so memory follows the distinct
+// pages, not the trace.
+type stack struct {
+	ids   *traces.Dense
+	last  []uint32 // position of each page's last access, by dense id
+	tree  []int32  // Fenwick tree, 1-based
+	now   uint32   // next position
+	marks int32
+}
+
+func newStack() *stack {
+	return &stack{ids: traces.NewDense(), tree: make([]int32, 1<<16+1)}
+}
+
+func (s *stack) add(pos uint32, v int32) {
+	for i := int(pos) + 1; i < len(s.tree); i += i & -i {
+		s.tree[i] += v
+	}
+}
+
+// prefix returns the marks at positions <= pos.
+func (s *stack) prefix(pos uint32) int32 {
+	var sum int32
+	for i := int(pos) + 1; i > 0; i -= i & -i {
+		sum += s.tree[i]
+	}
+	return sum
+}
+
+// access records an access to page and returns its stack distance, or 0
+// for a first access.
+func (s *stack) access(page uint64) uint64 {
+	if int(s.now) == len(s.tree)-1 {
+		s.compact()
+	}
+	id, added := s.ids.ID(page)
+	var d uint64
+	if added {
+		s.last = append(s.last, s.now)
+	} else {
+		p := s.last[id]
+		d = uint64(s.marks-s.prefix(p)) + 1
+		s.add(p, -1)
+		s.marks--
+		s.last[id] = s.now
+	}
+	s.add(s.now, 1)
+	s.marks++
+	s.now++
+	return d
+}
+
+// compact renumbers the live marks 0, 1, 2... in order, growing the tree if
+// they fill more than half of it. Positions are unique, so ordering them is
+// a pass over the old positions, not a sort.
+func (s *stack) compact() {
+	byPos := make([]uint32, s.now)
+	for i := range byPos {
+		byPos[i] = ^uint32(0)
+	}
+	for id, pos := range s.last {
+		byPos[pos] = uint32(id)
+	}
+	size := len(s.tree) - 1
+	if 2*len(s.last) > size {
+		size = 4 * len(s.last)
+	}
+	clear(s.tree)
+	s.tree = slices.Grow(s.tree[:0], size+1)[:size+1]
+	n := uint32(0)
+	for _, id := range byPos {
+		if id == ^uint32(0) {
+			continue
+		}
+		s.last[id] = n
+		n++
+		s.tree[n] = 1
+	}
+	// Build the Fenwick tree in O(n).
+	for i := 1; i < len(s.tree); i++ {
+		if j := i + (i & -i); j < len(s.tree) {
+			s.tree[j] += s.tree[i]
+		}
+	}
+	s.now = n
+}
