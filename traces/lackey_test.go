@@ -150,9 +150,6 @@ func TestLackeyRealProgram(t *testing.T) {
 	if err != nil {
 		t.Skip("valgrind is not installed: install it (apt-get install valgrind) to test lackey traces of a real program")
 	}
-	if testing.Short() {
-		t.Skip("-short: not running valgrind")
-	}
 	path := filepath.Join(t.TempDir(), "true.lackey")
 	out, err := exec.Command(valgrind, "--tool=lackey", "--trace-mem=yes", "--log-file="+path, "/bin/true").CombinedOutput()
 	require.NoError(t, err, "valgrind: %s", out)
