@@ -7,11 +7,12 @@ import (
 
 // Floating point here must give the same bits on every platform. IEEE 754
 // rounds each +, -, *, / correctly, so the only traps are the math
-// package's assembly versions of Exp and Log (amd64, arm64, s390x), which
-// are not bit-identical to the Go ones, and fused multiply-add: the Go spec
-// lets a compiler fuse x*y+z (arm64, ppc64, s390x do) unless an explicit
-// float64 conversion rounds the product. So exp and log are written out
-// below with basic operations, and every product is wrapped in float64().
+// package's assembly versions of Exp (amd64, arm64, loong64, s390x) and Log
+// (amd64, s390x), which are not bit-identical to the Go ones, and fused
+// multiply-add: the Go spec lets a compiler fuse x*y+z (arm64, ppc64, s390x
+// do) unless an explicit float64 conversion rounds the product. So exp and
+// log are written out below with basic operations, and every product is
+// wrapped in float64().
 
 const ln2 = 0.693147180559945309417232121458176568
 
