@@ -47,12 +47,16 @@ type Error struct {
 	Err error
 }
 
-// Error returns "kernel probe: <op>: <what is missing>: <cause>: <hint>", one
-// line.
+// Error returns one line: "kernel probe: <op>: <kind>: needs <what is
+// missing>: <cause>; <hint>", leaving out the parts that are empty.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("kernel probe: ")
 	b.WriteString(e.Op)
+	if e.Kind != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Kind.Error())
+	}
 	if e.Missing != "" {
 		b.WriteString(": needs ")
 		b.WriteString(e.Missing)
@@ -60,14 +64,10 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(oneLine(e.Err.Error()))
-	} else if e.Kind != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Kind.Error())
 	}
 	if e.Hint != "" {
-		b.WriteString(" (")
+		b.WriteString("; ")
 		b.WriteString(e.Hint)
-		b.WriteString(")")
 	}
 	return b.String()
 }

@@ -28,7 +28,7 @@ const (
 )
 
 // hintRoot is what to do about missing privilege.
-const hintRoot = "run it as root (e.g. with sudo) or give the binary cap_bpf,cap_perfmon+ep; without privilege, probe.Counters gives per-thread totals"
+const hintRoot = "run it as root (sudo) or give the binary cap_bpf,cap_perfmon+ep (probe.Counters works without privilege)"
 
 // Probe counts the kernel's own page faults on address ranges of this
 // process, with an eBPF program on the page_fault_user tracepoint. Its
@@ -269,13 +269,13 @@ func kernelError(op, needs string, err error) error {
 		if cerr == nil && !caps.canTrace() {
 			return &Error{Op: op, Missing: caps.missing() + " (or CAP_SYS_ADMIN), which this process lacks", Kind: ErrPermission, Err: errno, Hint: hintRoot}
 		}
-		rel, _, _ := kernelRelease()
-		return &Error{
-			Op:   op,
-			Kind: ErrPermission,
-			Err:  errno,
-			Hint: "the process has CAP_BPF and CAP_PERFMON: kernel lockdown, a security module, or (before Linux 5.11; this is " + rel + ") RLIMIT_MEMLOCK refused it",
+		hint := "the process has CAP_BPF and CAP_PERFMON, so kernel lockdown or a security module (SELinux, AppArmor) refused it"
+		if rel, maj, min := kernelRelease(); maj < 5 || (maj == 5 && min < 11) {
+			hint += ", or RLIMIT_MEMLOCK, which Linux " + rel + " charges BPF memory to"
 		}
+		// cilium's own message would blame RLIMIT_MEMLOCK whatever the
+		// kernel: keep the errno only.
+		return &Error{Op: op, Kind: ErrPermission, Err: errno, Hint: hint}
 	case errors.Is(err, unix.ENOENT) && needs != "":
 		return &Error{Op: op, Missing: needs, Kind: ErrNotSupported, Err: err}
 	}

@@ -32,3 +32,22 @@ func (p *Probe) ReadEvents(dst []Event) ([]Event, error) { return dst, notLinux 
 
 // Close returns an error matching ErrNotSupported.
 func (p *Probe) Close() error { return notLinux }
+
+// Counters reads the kernel's fault counters; on this system it cannot be
+// opened.
+type Counters struct{}
+
+// OpenCounters returns an error matching ErrNotSupported.
+func OpenCounters() (*Counters, error) { return nil, notLinux }
+
+// PerfErr returns an error matching ErrNotSupported.
+func (c *Counters) PerfErr() error { return notLinux }
+
+// TID returns 0.
+func (c *Counters) TID() int { return 0 }
+
+// Read returns an error matching ErrNotSupported.
+func (c *Counters) Read() (Sample, error) { return Sample{}, notLinux }
+
+// Close returns an error matching ErrNotSupported.
+func (c *Counters) Close() error { return notLinux }

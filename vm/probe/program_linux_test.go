@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"vmsim/vm/arch"
 )
@@ -69,4 +71,26 @@ func TestPageCapacity(t *testing.T) {
 	assert.Equal(t, 3000*pagesPerPage, p.pageCapacity(Options{Ranges: rs(3000)}))
 	assert.Equal(t, maxPages, p.pageCapacity(Options{Ranges: rs(1 << 20)}))
 	assert.Equal(t, 7, p.pageCapacity(Options{Ranges: rs(10), MaxPages: 7}))
+}
+
+func TestKernelError(t *testing.T) {
+	err := kernelError("create ring buffer", "the BPF ring buffer (Linux 5.8)", fmt.Errorf("creating map: %w", ebpf.ErrNotSupported))
+	assert.ErrorIs(t, err, ErrNotSupported)
+	assert.ErrorIs(t, err, ebpf.ErrNotSupported, "cilium's error stays in the chain")
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "the BPF ring buffer (Linux 5.8)", e.Missing)
+
+	err = kernelError("attach raw tracepoint page_fault_user", "the raw tracepoint page_fault_user", fmt.Errorf("raw tracepoint: %w", unix.ENOENT))
+	assert.ErrorIs(t, err, ErrNotSupported)
+
+	err = kernelError("create totals map", "", fmt.Errorf("map create: %w (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", unix.EPERM))
+	assert.ErrorIs(t, err, ErrPermission)
+	assert.ErrorIs(t, err, unix.EPERM)
+	assert.NotContains(t, err.Error(), "MEMLOCK may be too low", "cilium's guess is not repeated")
+
+	err = kernelError("load eBPF program", "", unix.EINVAL)
+	assert.NotErrorIs(t, err, ErrPermission)
+	assert.NotErrorIs(t, err, ErrNotSupported)
+	assert.ErrorIs(t, err, unix.EINVAL)
 }
