@@ -87,15 +87,16 @@ type Options struct {
 	PerPage bool
 	// MaxPages is the capacity of the per-page map, in (page, error code)
 	// entries. Zero means three entries per page of Ranges, at least 1024
-	// and at most 1<<18. Faults that find the map full are counted in
-	// [Counts.Overflow].
+	// and at most 1<<18; at most 1<<32-1 when set. Faults that find the map
+	// full are counted in [Counts.Overflow].
 	MaxPages int
 	// Events streams every counted fault through a BPF ring buffer, in the
 	// order the kernel saw them ([Probe.ReadEvents]). Needs Linux 5.8.
 	Events bool
 	// EventBuffer is the ring buffer's size in bytes, rounded up to a
-	// power-of-two number of pages. Zero means 4 MiB (about 100,000
-	// events). Events that find it full are counted in [Counts.Lost].
+	// power-of-two number of pages; at most 1 GiB. Zero means 4 MiB (about
+	// 100,000 events). Events that find it full are counted in
+	// [Counts.Lost].
 	EventBuffer int
 	// Attach chooses the hook; zero is AttachAuto.
 	Attach Attach

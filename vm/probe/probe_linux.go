@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -19,9 +20,10 @@ import (
 	"vmsim/vm/arch"
 )
 
-// Defaults of Options.
+// Defaults and bounds of Options.
 const (
 	defaultEventBuffer = 4 << 20
+	maxEventBuffer     = 1 << 30
 	minPages           = 1024
 	maxPages           = 1 << 18
 	pagesPerPage       = 3
@@ -77,6 +79,12 @@ func Open(opts *Options) (*Probe, error) {
 	}
 	if err := checkRanges(o.Ranges); err != nil {
 		return nil, &Error{Op: "open", Err: err}
+	}
+	if o.EventBuffer < 0 || o.EventBuffer > maxEventBuffer {
+		return nil, &Error{Op: "open", Err: fmt.Errorf("event buffer of %d bytes: want 0 to %d", o.EventBuffer, maxEventBuffer)}
+	}
+	if o.MaxPages < 0 || o.MaxPages > math.MaxUint32 {
+		return nil, &Error{Op: "open", Err: fmt.Errorf("per-page map of %d entries: want 0 to %d", o.MaxPages, uint32(math.MaxUint32))}
 	}
 	caps, err := effectiveCaps()
 	if err != nil {
@@ -240,12 +248,13 @@ func (p *Probe) pageCapacity(o Options) int {
 	return int(min(max(pages*pagesPerPage, minPages), maxPages))
 }
 
-// ringSize rounds n bytes up to a power-of-two number of pages, as the
-// kernel requires of a ring buffer.
+// ringSize rounds n bytes (at most maxEventBuffer) up to a power-of-two
+// number of pages, as the kernel requires of a ring buffer.
 func ringSize(n int, ps arch.PageSize) int {
 	if n <= 0 {
 		n = defaultEventBuffer
 	}
+	n = min(n, maxEventBuffer)
 	size := int(ps)
 	for size < n {
 		size <<= 1

@@ -413,6 +413,10 @@ func TestClosed(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	_, err := Open(&Options{Ranges: []Range{{Range: arch.Range{Start: 2, End: 1}}}})
 	assert.ErrorIs(t, err, ErrBadRange)
+	_, err = Open(&Options{EventBuffer: 2 << 30})
+	assert.Error(t, err, "an event buffer over 1 GiB")
+	_, err = Open(&Options{MaxPages: -1})
+	assert.Error(t, err, "a negative per-page capacity")
 	_, err = Open(&Options{Attach: Attach(42)})
 	var e *Error
 	require.ErrorAs(t, err, &e)

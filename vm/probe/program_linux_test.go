@@ -53,6 +53,8 @@ func TestRingSize(t *testing.T) {
 		{4097, 8192},
 		{3 * 4096, 4 * 4096},
 		{1 << 20, 1 << 20},
+		{1<<30 + 1, 1 << 30},
+		{1 << 62, 1 << 30},
 	}
 	for _, tt := range tests {
 		got := ringSize(tt.in, ps)
