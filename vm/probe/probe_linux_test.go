@@ -441,3 +441,27 @@ func TestAutoAttach(t *testing.T) {
 		assert.Equal(t, AttachRawTracepoint, p.Attach())
 	}
 }
+
+// TestHooksAgree attaches both hooks at once and compares their events:
+// the raw tracepoint's arguments (address, regs, error_code) give what the
+// tracepoint's record holds, fault for fault, down to regs->ip.
+func TestHooksAgree(t *testing.T) {
+	r := newShared(t, testPages)
+	tp := openProbe(t, &Options{Ranges: view(r), Events: true, Attach: AttachTracepoint})
+	raw := openProbe(t, &Options{Ranges: view(r), Events: true, Attach: AttachRawTracepoint})
+	pg := &pager{r: r, grant: grantReadThenWrite}
+	user := catchAll(t, pg, arch.AccessRead) + catchAll(t, pg, arch.AccessWrite)
+	require.Equal(t, 2*testPages, user)
+
+	a, err := tp.ReadEvents(nil)
+	require.NoError(t, err)
+	b, err := raw.ReadEvents(nil)
+	require.NoError(t, err)
+	require.Len(t, a, 3*testPages)
+	require.Len(t, b, len(a))
+	for i := range a {
+		x, y := a[i], b[i]
+		x.Time, y.Time = 0, 0 // each program reads the clock itself
+		assert.Equal(t, x, y, "event %d", i)
+	}
+}
