@@ -59,10 +59,14 @@ type Probe struct {
 	rec    ringbuf.Record
 }
 
-// pageKey is the per-page map's key.
+// pageKey is the per-page map's key, laid out as the program writes it
+// (fields exported for cilium's binary marshalling).
 type pageKey struct {
-	Page  uint64
-	Code  uint32
+	// Page is the address of the page's first byte.
+	Page uint64
+	// Code is the error code, masked to NumCodes.
+	Code uint32
+	// Range is the index of the watched range.
 	Range uint32
 }
 
