@@ -25,7 +25,7 @@ if not), and explains why.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newExerciseMprotect(), newExerciseRemap(), newExerciseSharedFile(), newExerciseSharedAnon())
+	cmd.AddCommand(newExerciseMprotect(), newExerciseRemap(), newExerciseSharedFile(), newExerciseSharedAnon(), newExerciseBeyondEOF())
 	return cmd
 }
 
@@ -159,5 +159,38 @@ copies on write, so nothing is shared.`,
 		},
 	}
 	cmd.Flags().BoolVar(&private, "private", false, "map MAP_PRIVATE instead of MAP_SHARED (in both processes)")
+	return cmd
+}
+
+func newExerciseBeyondEOF() *cobra.Command {
+	var size int
+	cmd := &cobra.Command{
+		Use:   "beyond-eof",
+		Short: "Map more pages than the file has: the tail reads zeros, past it SIGBUS",
+		Long: `Two pages of a file shorter than that are mapped MAP_SHARED. mmap succeeds. The
+page that holds the end of the file reads the file, then zeros; a write to
+that tail never reaches the file. Touching a page wholly past the end raises
+SIGBUS, caught as a fault value with its address.
+
+--size sets the file's size in bytes (0 to two pages; default half a page):
+a multiple of the page size leaves no tail; more than a page leaves no page
+wholly past the end, so no SIGBUS.`,
+		Example: `  vmsim exercise beyond-eof
+  vmsim exercise beyond-eof --size 4096
+  vmsim exercise beyond-eof --size 0`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var opts *exercise.BeyondEOFOptions
+			if cmd.Flags().Changed("size") {
+				ps := int(arch.SystemPageSize())
+				if size < 0 || size > 2*ps {
+					return usageErrorf(cmd, "--size %d: must be from 0 to %d (two pages, the size of the mapping)", size, 2*ps)
+				}
+				opts = &exercise.BeyondEOFOptions{Size: size}
+			}
+			return exercise.BeyondEOF(cmd.OutOrStdout(), opts)
+		},
+	}
+	cmd.Flags().IntVar(&size, "size", 0, "the file's size in `BYTES` (default half a page)")
 	return cmd
 }

@@ -119,3 +119,25 @@ func TestSharedFileTwoProcesses(t *testing.T) {
 		})
 	}
 }
+
+func TestBeyondEOFCommand(t *testing.T) {
+	ps := os.Getpagesize()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"default: SIGBUS on page 2", nil, 0, "check: page 2, wholly past the end of the file, raises SIGBUS: ok (SIGBUS at p + " + strconv.Itoa(ps) + ")"},
+		{"empty file", []string{"--size", "0"}, 0, "check: page 1, wholly past the end of the file, raises SIGBUS: ok (SIGBUS at p + 0)"},
+		{"size too big is bad usage", []string{"--size", strconv.Itoa(2*ps + 1)}, 2, "must be from 0 to"},
+		{"negative size is bad usage", []string{"--size", "-1"}, 2, "must be from 0 to"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := vmsim(t, append([]string{"exercise", "beyond-eof"}, tt.args...)...)
+			assert.Equal(t, tt.code, code, errOut)
+			assert.Contains(t, out+errOut, tt.want)
+		})
+	}
+}
