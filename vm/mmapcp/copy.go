@@ -40,6 +40,7 @@ const (
 	Lseek
 )
 
+// String names the method as the command line does: "ftruncate" or "lseek".
 func (m SizeMethod) String() string {
 	switch m {
 	case Ftruncate:
@@ -62,6 +63,7 @@ const (
 	Stream
 )
 
+// String names the method: "mmap" or "io.Copy".
 func (m Method) String() string {
 	switch m {
 	case Mmap:
@@ -128,6 +130,7 @@ type TruncatedError struct {
 	Offset int64
 }
 
+// Error says what shrank, how it was found, and the sizes.
 func (e *TruncatedError) Error() string {
 	if e.Fault != nil {
 		return fmt.Sprintf("%s: %v (%v reading offset %d: it has %d bytes now, it had %d)", e.Path, ErrTruncated, e.Fault.Signal, e.Offset, e.Now, e.Size)
@@ -158,6 +161,7 @@ type WriteFaultError struct {
 	Fault *faults.Fault
 }
 
+// Error says where the write faulted and the likely causes.
 func (e *WriteFaultError) Error() string {
 	return fmt.Sprintf("%s: %v writing offset %d through the mapping: the file system is full, or the file was truncated", e.Path, e.Fault.Signal, e.Offset)
 }
