@@ -397,10 +397,13 @@ func (l *fifoLink) fork(ctx context.Context) error { return nil }
 func (l *fifoLink) await(ctx context.Context) ([]string, error) {
 	l.fifo = fifoPath(l.file)
 	if err := unix.Mkfifo(l.fifo, 0o600); errors.Is(err, unix.EEXIST) {
-		// A parent that was killed left it: take it over.
+		// A parent that was killed left its FIFO: take it over. Anything
+		// else by that name is not ours to remove.
+		if info, serr := os.Lstat(l.fifo); serr != nil || info.Mode()&os.ModeNamedPipe == 0 {
+			return nil, &os.PathError{Op: "mkfifo", Path: l.fifo, Err: fmt.Errorf("%w, and is not a FIFO", err)}
+		}
 		os.Remove(l.fifo)
-		err = unix.Mkfifo(l.fifo, 0o600)
-		if err != nil {
+		if err := unix.Mkfifo(l.fifo, 0o600); err != nil {
 			return nil, &os.PathError{Op: "mkfifo", Path: l.fifo, Err: err}
 		}
 	} else if err != nil {

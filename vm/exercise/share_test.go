@@ -372,3 +372,25 @@ func TestDescribe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, describe(tt.in)) })
 	}
 }
+
+func TestWaitingParentKeepsOthersFiles(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "shared")
+	require.NoError(t, os.WriteFile(file+".peer", []byte("mine"), 0o644))
+	var out bytes.Buffer
+	err := SharedFile(context.Background(), &out, &ShareOptions{File: file})
+	require.ErrorIs(t, err, unix.EEXIST)
+	assert.Contains(t, err.Error(), "is not a FIFO")
+	got, rerr := os.ReadFile(file + ".peer")
+	require.NoError(t, rerr)
+	assert.Equal(t, "mine", string(got), "a file that is not our FIFO is left alone")
+
+	t.Run("a FIFO left by a killed parent is taken over", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "shared")
+		require.NoError(t, unix.Mkfifo(file+".peer", 0o600))
+		_, done := startWaitingParent(t, context.Background(), file, false)
+		var peerOut bytes.Buffer
+		require.NoError(t, SharedFilePeer(context.Background(), &peerOut, file, false), peerOut.String())
+		assert.NoError(t, <-done)
+	})
+}
