@@ -26,7 +26,7 @@ func TestCp(t *testing.T) {
 		{"in windows of a page", 3*ps + 7, []string{"-v", "--window", strconv.Itoa(ps)}, []string{"window 4: offset " + strconv.Itoa(3*ps) + ", 7 bytes", "(mmap, 4 window(s))"}},
 		{"without msync", ps, []string{"-v", "--sync=false"}, []string{"memcpy(dst, src, " + strconv.Itoa(ps) + ")"}},
 		{"empty source", 0, []string{"-v"}, []string{"nothing to map (mmap of length 0 fails with EINVAL)", "copied 0 bytes"}},
-		{"io.Copy", 2*ps + 3, []string{"-v", "--method", "io"}, []string{"io.Copy(out, in): " + strconv.Itoa(2*ps+3) + " bytes", "(io.Copy, 0 window(s))"}},
+		{"io.Copy", 2*ps + 3, []string{"-v", "--method", "io"}, []string{"window 1: io.Copy(out, in): " + strconv.Itoa(2*ps+3) + " bytes at offset 0", "(io.Copy, 1 window(s))"}},
 		{"quiet by default", ps, nil, nil},
 	}
 	for i, tt := range tests {

@@ -78,8 +78,9 @@ func (m Method) String() string {
 type Options struct {
 	// Method is how the bytes are copied; the zero value is Mmap.
 	Method Method
-	// Window is the number of bytes of each file mapped at once, a
-	// multiple of the page size. Zero means DefaultWindow. Mmap only.
+	// Window is the number of bytes of each file mapped at once (copied at
+	// once, for Stream), a multiple of the page size. Zero means
+	// DefaultWindow.
 	Window int64
 	// SizeWith is how the destination gets its size; the zero value is
 	// Ftruncate. Mmap only.
@@ -91,9 +92,9 @@ type Options struct {
 	// Trace, if not nil, receives one line for each step, in the words of
 	// the C program.
 	Trace io.Writer
-	// Progress, if not nil, is called after each window is copied (after
-	// the whole copy for Stream) with the bytes copied so far and the
-	// total. An error stops the copy and is returned.
+	// Progress, if not nil, is called after each window is copied with the
+	// bytes copied so far and the total. An error stops the copy and is
+	// returned.
 	Progress func(copied, total int64) error
 }
 
@@ -104,8 +105,7 @@ type Stats struct {
 	Dest string
 	// Bytes is the number of bytes copied.
 	Bytes int64
-	// Windows is the number of windows mapped (zero for an empty file and
-	// for Stream).
+	// Windows is the number of windows copied (zero for an empty file).
 	Windows int
 }
 
@@ -254,7 +254,7 @@ func (c *copier) run(ctx context.Context, dst string) (st Stats, err error) {
 	case Mmap:
 		st.Windows, err = c.mmapCopy(ctx)
 	case Stream:
-		err = c.streamCopy()
+		st.Windows, err = c.streamCopy(ctx)
 	default:
 		err = fmt.Errorf("unknown copy method %v", c.o.Method)
 	}
@@ -446,20 +446,35 @@ func (h refuse) Classify(a arch.Addr) arch.Signal {
 	return h.r.Classify(a)
 }
 
-// streamCopy copies with io.Copy, exactly the source's starting size.
-func (c *copier) streamCopy() error {
-	n, err := io.CopyN(c.tmp, c.in, c.size)
-	if errors.Is(err, io.EOF) {
-		return &TruncatedError{Path: c.src, Size: c.size, Now: n}
+// streamCopy copies with io.Copy, window by window like mmapCopy, exactly
+// the source's starting size.
+func (c *copier) streamCopy(ctx context.Context) (int, error) {
+	windows := 0
+	for off := int64(0); off < c.size; off += c.o.Window {
+		n := min(c.o.Window, c.size-off)
+		windows++
+		copied, err := io.CopyN(c.tmp, c.in, n)
+		if errors.Is(err, io.EOF) {
+			te := &TruncatedError{Path: c.src, Size: c.size, Now: off + copied}
+			if info, err := c.in.Stat(); err == nil {
+				te.Now = info.Size()
+			}
+			return windows, te
+		}
+		if err != nil {
+			return windows, err
+		}
+		c.trace("window %d: io.Copy(out, in): %d bytes at offset %d", windows, n, off)
+		if err := ctx.Err(); err != nil {
+			return windows, err
+		}
+		if c.o.Progress != nil {
+			if err := c.o.Progress(off+n, c.size); err != nil {
+				return windows, err
+			}
+		}
 	}
-	if err != nil {
-		return err
-	}
-	c.trace("io.Copy(out, in): %d bytes", n)
-	if c.o.Progress != nil {
-		return c.o.Progress(n, c.size)
-	}
-	return nil
+	return windows, nil
 }
 
 // kindOf names the kind of a file that is not regular.

@@ -65,7 +65,8 @@ func TestCopy(t *testing.T) {
 		{"a window of one page", 3*ps + 10, Options{Window: ps}, 4},
 		{"sized with lseek and a one-byte write", 3*ps + 10, Options{SizeWith: Lseek, Window: 2 * ps}, 2},
 		{"without msync", 3*ps + 10, Options{NoSync: true}, 1},
-		{"io.Copy", 3*ps + 10, Options{Method: Stream}, 0},
+		{"io.Copy", 3*ps + 10, Options{Method: Stream}, 1},
+		{"io.Copy in windows", 3*ps + 10, Options{Method: Stream, Window: ps}, 4},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +172,7 @@ func TestSourceTruncatedDuringCopy(t *testing.T) {
 		{"inside the next window: SIGBUS on its missing pages", 6 * ps, 3 * ps, Mmap, true, false},
 		{"inside the last page: no SIGBUS, the size check catches it", 4*ps + 2000, 4*ps + 1000, Mmap, false, false},
 		{"an existing destination keeps its content", 6 * ps, 2 * ps, Mmap, true, true},
+		{"io.Copy: end of file comes early", 6 * ps, 3 * ps, Stream, false, false},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
