@@ -25,9 +25,18 @@ import (
 // (a child started with pipes, or a peer started by hand that meets the
 // parent at a FIFO).
 
-// ErrNotWaiting is matched by the error of a peer started when no parent is
-// waiting for it.
-var ErrNotWaiting = errors.New("no parent process is waiting")
+// Errors of the two-process exercises.
+var (
+	// ErrNotWaiting is matched by the error of a peer started when no
+	// parent is waiting for it.
+	ErrNotWaiting = errors.New("no parent process is waiting")
+	// ErrSecondProcess is matched by the parent's error when the child or
+	// peer failed, or ended before it finished the scenario.
+	ErrSecondProcess = errors.New("the second process did not finish")
+	// ErrNoSpawner is returned when a child must be started and
+	// ShareOptions.Spawn is nil.
+	ErrNoSpawner = errors.New("no way to start the child process (ShareOptions.Spawn is nil)")
+)
 
 // Spawner returns the command that runs the second process of an exercise:
 // this same program, started so that it calls [RunChild] with args. Go
@@ -165,10 +174,10 @@ func runParent(ctx context.Context, w io.Writer, f *os.File, private bool, l lin
 	}
 	o := &outcome{private: private, peer: parseReport(lines), pageSize: ps}
 	if o.peer.failed {
-		return nil, fmt.Errorf("the %s failed (see its error above)", l.who())
+		return nil, fmt.Errorf("%w: the %s failed (see its error above)", ErrSecondProcess, l.who())
 	}
 	if !o.peer.finished {
-		return nil, fmt.Errorf("the %s ended before it finished: its report has no \"exit\" line", l.who())
+		return nil, fmt.Errorf("%w: the %s ended before it finished: its report has no \"exit\" line", ErrSecondProcess, l.who())
 	}
 	if o.parent1, err = peek(r, 0, peekLen); err != nil {
 		return nil, err
@@ -268,7 +277,7 @@ func (l *spawnLink) who() string { return "child" }
 
 func (l *spawnLink) fork(ctx context.Context) error {
 	if l.spawn == nil {
-		return errors.New("no way to start the child process (ShareOptions.Spawn is nil)")
+		return ErrNoSpawner
 	}
 	goR, goW, err := os.Pipe()
 	if err != nil {
@@ -315,9 +324,10 @@ func (l *spawnLink) await(ctx context.Context) ([]string, error) {
 		if msg == "" {
 			msg = "no message"
 		}
-		return lines, fmt.Errorf("child: %v: %s", waitErr, msg)
+		return lines, fmt.Errorf("%w: child: %w: %s", ErrSecondProcess, waitErr, msg)
 	case goErr != nil:
-		return lines, fmt.Errorf("tell the child to go: %w", goErr)
+		// The child closed its end without waiting: it is gone.
+		return lines, fmt.Errorf("%w: tell the child to go: %w", ErrSecondProcess, goErr)
 	case readErr != nil:
 		return lines, fmt.Errorf("read the child's report: %w", readErr)
 	}

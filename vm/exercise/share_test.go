@@ -183,25 +183,36 @@ func TestSharedChecksCanFail(t *testing.T) {
 }
 
 func TestSharedChildFailureIsAnError(t *testing.T) {
+	errSpawn := errors.New("no executable")
+	var exitErr *exec.ExitError
 	tests := []struct {
 		name  string
 		spawn Spawner
+		is    error
+		as    any
 		want  string
 	}{
-		{"no spawner", nil, "ShareOptions.Spawn is nil"},
-		{"the spawner fails", func([]string) (*exec.Cmd, error) { return nil, errors.New("no executable") }, "start the child: no executable"},
+		{"no spawner", nil, ErrNoSpawner, nil, ""},
+		{"the spawner fails", func([]string) (*exec.Cmd, error) { return nil, errSpawn }, errSpawn, nil, "start the child"},
 		{"the child fails", func([]string) (*exec.Cmd, error) {
 			return spawnSelf([]string{"shared-file", "--file", "/nonexistent/file"})
-		}, "child: exit status 1"},
-		{"the child exits at once", func([]string) (*exec.Cmd, error) { return exec.Command("true"), nil }, "the child"},
+		},
+			ErrSecondProcess, &exitErr, "open /nonexistent/file: no such file or directory"},
+		{"the child exits at once", func([]string) (*exec.Cmd, error) { return exec.Command("true"), nil }, ErrSecondProcess, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			err := SharedFile(context.Background(), &out, &ShareOptions{Spawn: tt.spawn})
 			require.Error(t, err)
-			assert.NotErrorIs(t, err, ErrCheck)
-			assert.Contains(t, err.Error(), tt.want)
+			assert.ErrorIs(t, err, tt.is)
+			assert.NotErrorIs(t, err, ErrCheck, "a failure is not a failed check")
+			if tt.as != nil {
+				assert.ErrorAs(t, err, tt.as)
+			}
+			if tt.want != "" {
+				assert.Contains(t, err.Error(), tt.want, "the message says why")
+			}
 		})
 	}
 }
