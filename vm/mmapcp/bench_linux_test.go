@@ -15,7 +15,8 @@ import (
 )
 
 // benchBytesEnv sets the size of the file BenchmarkCopy copies; the default
-// keeps "go test -bench . -benchtime 1x" quick. bench/cp.sh sets 1 GiB.
+// (64 MiB, 4 MiB with -short) keeps "go test -bench . -benchtime 1x" quick.
+// bench/cp.sh sets 1 GiB.
 const benchBytesEnv = "VMSIM_CP_BENCH_BYTES"
 
 // BenchmarkCopy copies one file, in the page cache (written just before,
@@ -24,6 +25,9 @@ const benchBytesEnv = "VMSIM_CP_BENCH_BYTES"
 // the timer, so that no copy pays for another's writeback.
 func BenchmarkCopy(b *testing.B) {
 	size := int64(64 << 20)
+	if testing.Short() {
+		size = 4 << 20
+	}
 	if s := os.Getenv(benchBytesEnv); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		require.NoError(b, err, benchBytesEnv)
