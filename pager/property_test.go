@@ -28,8 +28,16 @@ func randomTrace(seed uint64, n, pages int, writes float64) *Trace {
 }
 
 // TestOptIsOptimal: no policy faults less than OPT (I2).
+// seeds returns n, or fewer in -short mode (the race detector's run).
+func seeds(n uint64) uint64 {
+	if testing.Short() {
+		return max(1, n/5)
+	}
+	return n
+}
+
 func TestOptIsOptimal(t *testing.T) {
-	for seed := range uint64(20) {
+	for seed := range seeds(20) {
 		tr := randomTrace(seed, 2000, 40, 0.3)
 		for _, frames := range []int{1, 2, 5, 13, 39, 40} {
 			best, _ := simulate(t, tr, Config{Policy: "opt", Frames: frames})
@@ -44,7 +52,7 @@ func TestOptIsOptimal(t *testing.T) {
 // TestLRUIsAStackAlgorithm: LRU never faults more with more frames (I2);
 // nor does OPT.
 func TestLRUIsAStackAlgorithm(t *testing.T) {
-	for seed := range uint64(20) {
+	for seed := range seeds(20) {
 		tr := randomTrace(seed, 2000, 40, 0)
 		for _, name := range []string{"lru", "opt"} {
 			prev := ^uint64(0)
@@ -61,7 +69,7 @@ func TestLRUIsAStackAlgorithm(t *testing.T) {
 // TestEveryPolicyKeepsTheBooks runs every policy over random traces: the
 // pager's own checks (in simulate) and the counters' identities hold.
 func TestEveryPolicyKeepsTheBooks(t *testing.T) {
-	for seed := range uint64(10) {
+	for seed := range seeds(10) {
 		tr := randomTrace(seed, 3000, 100, 0.25)
 		for _, name := range Policies() {
 			for _, frames := range []int{1, 3, 10, 64, 100, 200} {
@@ -80,7 +88,7 @@ func TestEveryPolicyKeepsTheBooks(t *testing.T) {
 // TestFastLoopCountsLikeAccess: the engine's hot loop (Run without a step
 // function) counts exactly as Pager.Access does.
 func TestFastLoopCountsLikeAccess(t *testing.T) {
-	for seed := range uint64(5) {
+	for seed := range seeds(5) {
 		tr := randomTrace(seed, 5000, 300, 0.3)
 		for _, name := range Policies() {
 			for _, frames := range []int{1, 7, 64, 299} {

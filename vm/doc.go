@@ -19,6 +19,10 @@
 //   - [NewFile] without Shared: a file mapped MAP_PRIVATE (copy on write; the
 //     file never changes).
 //
+// [Memfd] makes the anonymous memory file behind shared memory as an
+// *os.File: mapped with NewFile, and passed to a child process through
+// exec.Cmd.ExtraFiles, it is how processes share memory without a file name.
+//
 // With [Options.Reserve] the program's view starts as a PROT_NONE anonymous
 // reservation and the backing pages appear only where [Region.Remap] maps
 // them in place (MAP_FIXED); [Region.Reserve] takes them away again. This is

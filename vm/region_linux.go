@@ -121,6 +121,27 @@ func NewShared(pages int, opts *Options) (*Region, error) {
 	return mapBacked(Shared, ps, pages, size, fd, 0, true, o)
 }
 
+// Memfd creates an anonymous memory file (memfd_create) of size bytes, with
+// close-on-exec set. It is the descriptor behind shared anonymous memory:
+// NewFile maps it like any file (MAP_SHARED for memory that processes share,
+// MAP_PRIVATE for a copy on write), and exec.Cmd.ExtraFiles passes it to a
+// child process, which is how a Go program shares memory with a process it
+// starts (Go cannot fork and keep a MAP_SHARED|MAP_ANONYMOUS mapping).
+func Memfd(name string, size int64) (*os.File, error) {
+	if size < 0 {
+		return nil, &Error{Op: "memfd_create", Err: fmt.Errorf("size %d: %w", size, ErrOutOfRange)}
+	}
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, &Error{Op: "memfd_create", Err: err}
+	}
+	if err := unix.Ftruncate(fd, size); err != nil {
+		unix.Close(fd)
+		return nil, &Error{Op: "ftruncate memfd", Err: err}
+	}
+	return os.NewFile(uintptr(fd), "memfd:"+name), nil
+}
+
 // NewFile maps pages of file f, starting at opts.Offset. The region keeps its
 // own duplicate of f's descriptor: f may be closed afterwards. Pages beyond
 // the end of the file raise SIGBUS when touched.

@@ -369,3 +369,39 @@ func TestAllocated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2*ps, n)
 }
+
+func TestMemfd(t *testing.T) {
+	ps := int(arch.SystemPageSize())
+	f, err := Memfd("vmsim-test", int64(2*ps))
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, int64(2*ps), st.Size())
+	flags, err := unix.FcntlInt(f.Fd(), unix.F_GETFD, 0)
+	require.NoError(t, err)
+	assert.NotZero(t, flags&unix.FD_CLOEXEC, "not inherited by exec unless passed on purpose")
+
+	// Two shared mappings of the memfd see each other's writes; a private
+	// one does not.
+	a, err := NewFile(f, 2, &FileOptions{Shared: true, Options: Options{Prot: arch.ProtReadWrite}})
+	require.NoError(t, err)
+	defer a.Unmap()
+	b, err := NewFile(f, 2, &FileOptions{Shared: true, Options: Options{Prot: arch.ProtReadWrite}})
+	require.NoError(t, err)
+	defer b.Unmap()
+	p, err := NewFile(f, 2, &FileOptions{Options: Options{Prot: arch.ProtReadWrite}})
+	require.NoError(t, err)
+	defer p.Unmap()
+	a.Bytes()[ps] = 'm'
+	assert.Equal(t, byte('m'), b.Bytes()[ps])
+	p.Bytes()[0] = 'p'
+	assert.Equal(t, byte(0), a.Bytes()[0], "a private mapping's write stays private")
+	got := make([]byte, 1)
+	_, err = f.ReadAt(got, int64(ps))
+	require.NoError(t, err)
+	assert.Equal(t, byte('m'), got[0], "ordinary reads see the shared write")
+
+	_, err = Memfd("bad", -1)
+	assert.ErrorIs(t, err, ErrOutOfRange)
+}

@@ -23,6 +23,11 @@ func NewFile(f *os.File, pages int, opts *FileOptions) (*Region, error) {
 	return nil, &Error{Op: "new file region", Err: ErrNotSupported}
 }
 
+// Memfd returns ErrNotSupported: memfd_create is Linux-only.
+func Memfd(name string, size int64) (*os.File, error) {
+	return nil, &Error{Op: "memfd_create", Err: ErrNotSupported}
+}
+
 func (r *Region) Protect(p arch.PageNum, n int, prot arch.Prot) error { return ErrNotSupported }
 func (r *Region) Drop(p arch.PageNum, n int) error                    { return ErrNotSupported }
 func (r *Region) Remap(p arch.PageNum, n int, prot arch.Prot) error   { return ErrNotSupported }

@@ -18,11 +18,14 @@ prints, checks that the behaviour is what the course says (the exit status is 1
 if not), and explains why.`,
 		Example: `  vmsim exercise mprotect
   vmsim exercise mprotect --prot write
-  vmsim exercise remap`,
+  vmsim exercise remap
+  vmsim exercise shared-file
+  vmsim exercise shared-anon --private
+  vmsim exercise beyond-eof`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newExerciseMprotect(), newExerciseRemap())
+	cmd.AddCommand(newExerciseMprotect(), newExerciseRemap(), newExerciseSharedFile(), newExerciseSharedAnon(), newExerciseBeyondEOF())
 	return cmd
 }
 
@@ -86,4 +89,108 @@ counterpart of siglongjmp back to a sigsetjmp point. It prints base[0] = A.`,
 			return exercise.Remap(cmd.OutOrStdout())
 		},
 	}
+}
+
+func newExerciseSharedFile() *cobra.Command {
+	var private bool
+	var file, peer string
+	cmd := &cobra.Command{
+		Use:   "shared-file",
+		Short: "Two processes map the same file: each sees the other's writes",
+		Long: `The parent creates a file of two pages of 'a' and maps it MAP_SHARED, read and
+write. A child process maps the same file and waits. The parent fills page 2
+with 'b' and lets the child go; the child prints the first 10 bytes of pages
+1 and 2 (aaaaaaaaaa, bbbbbbbbbb) and fills page 1 with 'c'; the parent waits
+for it and prints page 1 (cccccccccc). After munmap the file is read back with
+read(2): a page of 'c', a page of 'b'. Pipes, not sleeps, set the order.
+
+Go cannot fork: the child is this program started again (os.Executable), and
+maps the file by its path.
+
+--private maps it MAP_PRIVATE in both processes: nobody sees anybody's writes
+and the file keeps its 'a's.
+
+The other process can be any process. With --file FILE the exercise creates
+(or truncates) FILE, writes page 2, and waits at the FIFO FILE.peer for a peer
+started by hand in another terminal with --peer FILE; the peer maps FILE by
+its path and plays the child. Start the --file one first. FILE is left in
+place to look at.`,
+		Example: `  vmsim exercise shared-file
+  vmsim exercise shared-file --private
+  vmsim exercise shared-file --file /tmp/f     # terminal 1: waits
+  vmsim exercise shared-file --peer /tmp/f     # terminal 2`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if file != "" && peer != "" {
+				return usageErrorf(cmd, "--file and --peer cannot go together: --file starts the waiting parent, --peer the other process")
+			}
+			w := cmd.OutOrStdout()
+			if peer != "" {
+				return exercise.SharedFilePeer(cmd.Context(), w, peer, private)
+			}
+			return exercise.SharedFile(cmd.Context(), w, &exercise.ShareOptions{Private: private, File: file, Spawn: spawnSelf})
+		},
+	}
+	cmd.Flags().BoolVar(&private, "private", false, "map MAP_PRIVATE instead of MAP_SHARED (in both processes)")
+	cmd.Flags().StringVar(&file, "file", "", "create `FILE` and wait for a peer started by hand instead of starting a child")
+	cmd.Flags().StringVar(&peer, "peer", "", "be the other process of a parent waiting on `FILE`")
+	return cmd
+}
+
+func newExerciseSharedAnon() *cobra.Command {
+	var private bool
+	cmd := &cobra.Command{
+		Use:   "shared-anon",
+		Short: "The same, with no file: a memfd passed to the child",
+		Long: `shared-file without a file. In C: mmap(MAP_SHARED|MAP_ANONYMOUS) before fork.
+Go cannot fork, and exec keeps no mapping, only descriptors: the memory is a
+memfd (memfd_create), the same kind of unnamed tmpfs file that backs shared
+anonymous memory, passed to the child as descriptor 5. Same filling, same
+output, same checks; the memory is read back with pread on the memfd.
+
+--private maps the memfd MAP_PRIVATE in both processes, which is what a
+MAP_PRIVATE|MAP_ANONYMOUS mapping becomes across fork: the same start, and
+copies on write, so nothing is shared.`,
+		Example: `  vmsim exercise shared-anon
+  vmsim exercise shared-anon --private`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return exercise.SharedAnon(cmd.Context(), cmd.OutOrStdout(), &exercise.ShareOptions{Private: private, Spawn: spawnSelf})
+		},
+	}
+	cmd.Flags().BoolVar(&private, "private", false, "map MAP_PRIVATE instead of MAP_SHARED (in both processes)")
+	return cmd
+}
+
+func newExerciseBeyondEOF() *cobra.Command {
+	var size int
+	cmd := &cobra.Command{
+		Use:   "beyond-eof",
+		Short: "Map more pages than the file has: the tail reads zeros, past it SIGBUS",
+		Long: `Two pages of a file shorter than that are mapped MAP_SHARED. mmap succeeds. The
+page that holds the end of the file reads the file, then zeros; a write to
+that tail never reaches the file. Touching a page wholly past the end raises
+SIGBUS, caught as a fault value with its address.
+
+--size sets the file's size in bytes (0 to two pages; default half a page):
+a multiple of the page size leaves no tail; more than a page leaves no page
+wholly past the end, so no SIGBUS.`,
+		Example: `  vmsim exercise beyond-eof
+  vmsim exercise beyond-eof --size 4096
+  vmsim exercise beyond-eof --size 0`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var opts *exercise.BeyondEOFOptions
+			if cmd.Flags().Changed("size") {
+				ps := int(arch.SystemPageSize())
+				if size < 0 || size > 2*ps {
+					return usageErrorf(cmd, "--size %d: must be from 0 to %d (two pages, the size of the mapping)", size, 2*ps)
+				}
+				opts = &exercise.BeyondEOFOptions{Size: size}
+			}
+			return exercise.BeyondEOF(cmd.OutOrStdout(), opts)
+		},
+	}
+	cmd.Flags().IntVar(&size, "size", 0, "the file's size in `BYTES` (default half a page)")
+	return cmd
 }

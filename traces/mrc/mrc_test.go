@@ -41,8 +41,12 @@ func randomAccesses(seed uint64, n, pages int) []traces.Access {
 // TestCurveEqualsLRUReplay: the curve at k frames is exactly LRU's faults
 // with k frames, for every k, across compactions of the tree.
 func TestCurveEqualsLRUReplay(t *testing.T) {
-	for seed := range uint64(4) {
-		as := randomAccesses(seed, 300_000, 3000)
+	seeds, n := uint64(4), 300_000
+	if testing.Short() {
+		seeds, n = 1, 60_000
+	}
+	for seed := range seeds {
+		as := randomAccesses(seed, n, 3000)
 		c, err := Compute(traces.FromSlice(as), nil)
 		require.NoError(t, err)
 		tr, err := pager.Load("r", traces.FromSlice(as), nil)
@@ -84,7 +88,11 @@ func TestRateErrors(t *testing.T) {
 }
 
 func BenchmarkExactMRC(b *testing.B) {
-	as := randomAccesses(1, 10_000_000, 1_000_000)
+	n := 10_000_000
+	if testing.Short() {
+		n = 100_000
+	}
+	as := randomAccesses(1, n, 1_000_000)
 	for b.Loop() {
 		if _, err := Compute(traces.FromSlice(as), nil); err != nil {
 			b.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // ErrCheck is matched by the error an exercise returns when what happened
@@ -39,4 +40,72 @@ func explain(w io.Writer, lines ...string) {
 	for _, l := range lines {
 		fmt.Fprintln(w, "  "+l)
 	}
+}
+
+// explainText prints the paragraph that says why, wrapping each paragraph
+// to the width of a terminal.
+func explainText(w io.Writer, paragraphs ...string) {
+	fmt.Fprintln(w, "\nWhy:")
+	for i, p := range paragraphs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		for _, l := range wrap(p, 92) {
+			fmt.Fprintln(w, "  "+l)
+		}
+	}
+}
+
+// answer is one of the course's questions and the answer the run gave.
+type answer struct{ q, a string }
+
+// answers prints the course's questions with the answers the run gave.
+func answers(w io.Writer, qa ...answer) {
+	fmt.Fprintln(w, "\nThe course's questions, answered by this run:")
+	for _, x := range qa {
+		fmt.Fprintln(w, "  Q: "+x.q)
+		for i, l := range wrap(x.a, 89) {
+			prefix := "     "
+			if i == 0 {
+				prefix = "  A: "
+			}
+			fmt.Fprintln(w, prefix+l)
+		}
+	}
+}
+
+// unbroken keeps a command line on one line of wrapped text.
+func unbroken(s string) string { return strings.ReplaceAll(s, " ", nbsp) }
+
+// nbsp is a space that wrap does not break at: unit separator, which no
+// text of ours contains.
+const nbsp = "\x1f"
+
+// wrap splits s into lines of at most width columns, at spaces.
+func wrap(s string, width int) []string {
+	lines := wrapWords(s, width)
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, nbsp, " ")
+	}
+	return lines
+}
+
+func wrapWords(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\n' }) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > width:
+			lines = append(lines, line)
+			line = word
+		default:
+			line += " " + word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

@@ -1,0 +1,499 @@
+package exercise
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"vmsim/vm"
+	"vmsim/vm/arch"
+)
+
+// The two-process exercises (shared-file, shared-anon) share one scenario,
+// the course's: a parent maps two pages filled with 'a'; a second process
+// maps the same memory and waits; the parent fills page 2 with 'b' and lets
+// the second process go; it prints the first bytes of pages 1 and 2 and
+// fills page 1 with 'c'; the parent waits for it and prints page 1. What
+// differs is the memory (a file, or a memfd) and how the two processes meet
+// (a child started with pipes, or a peer started by hand that meets the
+// parent at a FIFO).
+
+// Errors of the two-process exercises.
+var (
+	// ErrNotWaiting is matched by the error of a peer started when no
+	// parent is waiting for it.
+	ErrNotWaiting = errors.New("no parent process is waiting")
+	// ErrSecondProcess is matched by the parent's error when the child or
+	// peer failed, or ended before it finished the scenario.
+	ErrSecondProcess = errors.New("the second process did not finish")
+	// ErrNoSpawner is returned when a child must be started and
+	// ShareOptions.Spawn is nil.
+	ErrNoSpawner = errors.New("no way to start the child process (ShareOptions.Spawn is nil)")
+)
+
+// Spawner returns the command that runs the second process of an exercise:
+// this same program, started so that it calls [RunChild] with args. Go
+// cannot fork (a forked Go runtime would lose its other threads), so the
+// second process is a new run of the program, and the exercise passes it
+// what fork would have inherited: descriptors, through exec.Cmd.ExtraFiles.
+// The exercise sets ExtraFiles, Stdout and Stderr; the Spawner sets the
+// rest.
+type Spawner func(args []string) (*exec.Cmd, error)
+
+// ShareOptions configure [SharedFile] and [SharedAnon]. A nil *ShareOptions
+// is valid only with a peer-waiting SharedFile; every other run needs Spawn.
+type ShareOptions struct {
+	// Private maps the memory MAP_PRIVATE in both processes instead of
+	// MAP_SHARED: neither sees the other's writes.
+	Private bool
+	// Spawn starts the child process.
+	Spawn Spawner
+	// File, for SharedFile only, is the file to create; the exercise then
+	// waits for a peer started by hand ([SharedFilePeer] on the same file)
+	// instead of starting a child. Empty means a temporary file and a
+	// spawned child.
+	File string
+}
+
+// pages is the size of the shared memory of the scenario, in pages.
+const pages = 2
+
+// peekLen is how many bytes of a page the processes print.
+const peekLen = 10
+
+func mapFlags(private bool) string {
+	if private {
+		return "MAP_PRIVATE"
+	}
+	return "MAP_SHARED"
+}
+
+// mapTwoPages maps f read-write, shared or private.
+func mapTwoPages(f *os.File, private bool) (*vm.Region, error) {
+	return vm.NewFile(f, pages, &vm.FileOptions{Shared: !private, Options: vm.Options{Prot: arch.ProtReadWrite}})
+}
+
+// fillFile writes n bytes of c to f at offset 0, with ordinary writes, as
+// the C program does before it maps the file.
+func fillFile(f *os.File, n int, c byte) error {
+	_, err := f.WriteAt(bytes.Repeat([]byte{c}, n), 0)
+	return err
+}
+
+// link is how the parent meets the second process.
+type link interface {
+	// who names the second process in the output: "child" or "peer".
+	who() string
+	// fork starts the second process, if the parent is the one that
+	// starts it. It is called once the parent's mapping exists: the fork
+	// point of the C program.
+	fork(ctx context.Context) error
+	// await tells the second process that the parent has written page 2,
+	// and waits until the second process has finished. It returns the
+	// lines the second process reported.
+	await(ctx context.Context) ([]string, error)
+	// close releases what the link holds.
+	close()
+}
+
+// report is what the second process saw, parsed from its lines.
+type report struct {
+	mapping      string // "MAP_SHARED" or "MAP_PRIVATE"
+	page1, page2 string
+	// finished is set by the last line, "exit"; failed by an "error:" line.
+	finished, failed bool
+}
+
+func parseReport(lines []string) report {
+	var rep report
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "mmap("):
+			rep.mapping = "MAP_SHARED"
+			if strings.Contains(l, "MAP_PRIVATE") {
+				rep.mapping = "MAP_PRIVATE"
+			}
+		case strings.HasPrefix(l, "page 1: "):
+			rep.page1 = strings.TrimPrefix(l, "page 1: ")
+		case strings.HasPrefix(l, "page 2: "):
+			rep.page2 = strings.TrimPrefix(l, "page 2: ")
+		case l == "exit":
+			rep.finished = true
+		case strings.HasPrefix(l, "error: "):
+			rep.failed = true
+		}
+	}
+	return rep
+}
+
+// outcome is what one run of the scenario showed.
+type outcome struct {
+	private  bool
+	peer     report
+	parent1  string // what the parent read on page 1 at the end
+	content  []byte // the memory's content, read back with ordinary reads
+	pageSize int
+}
+
+// runParent is the parent's side of the scenario on the memory f, already
+// filled with 'a'. It prints each step, reads f back after unmapping, and
+// returns what it saw.
+func runParent(ctx context.Context, w io.Writer, f *os.File, private bool, l link) (*outcome, error) {
+	ps := int(arch.SystemPageSize())
+	r, err := mapTwoPages(f, private)
+	if err != nil {
+		return nil, err
+	}
+	unmapped := false
+	defer func() {
+		if !unmapped {
+			r.Unmap()
+		}
+	}()
+	fmt.Fprintf(w, "p = mmap(NULL, %d, PROT_READ|PROT_WRITE, %s, fd, 0) = %v\n", pages*ps, mapFlags(private), r.Range().Start)
+	if err := l.fork(ctx); err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(w, "parent: fill page 2 with 'b'")
+	if err := fill(r, 1, 'b'); err != nil {
+		return nil, err
+	}
+	lines, err := l.await(ctx)
+	for _, line := range lines {
+		fmt.Fprintf(w, "%s: %s\n", l.who(), line)
+	}
+	if err != nil {
+		return nil, err
+	}
+	o := &outcome{private: private, peer: parseReport(lines), pageSize: ps}
+	if o.peer.failed {
+		return nil, fmt.Errorf("%w: the %s failed (see its error above)", ErrSecondProcess, l.who())
+	}
+	if !o.peer.finished {
+		return nil, fmt.Errorf("%w: the %s ended before it finished: its report has no \"exit\" line", ErrSecondProcess, l.who())
+	}
+	if o.parent1, err = peek(r, 0, peekLen); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "parent: page 1: %s\n", o.parent1)
+	unmapped = true
+	if err := r.Unmap(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "munmap(p, %d)\n", pages*ps)
+	o.content = make([]byte, pages*ps)
+	if _, err := f.ReadAt(o.content, 0); err != nil {
+		return nil, fmt.Errorf("read back: %w", err)
+	}
+	return o, nil
+}
+
+// check prints and checks what the course says the scenario shows: with
+// MAP_SHARED every write is seen by the other process and reaches the
+// memory; with MAP_PRIVATE none is.
+func (o *outcome) check(c *checker, who, memory string) {
+	ps := o.pageSize
+	page1, page2 := o.content[:ps], o.content[ps:]
+	fmt.Fprintf(c.w, "%s: page 1: %s\n", memory, describe(page1))
+	fmt.Fprintf(c.w, "%s: page 2: %s\n", memory, describe(page2))
+	a := strings.Repeat("a", peekLen)
+	want := mapFlags(o.private)
+	same := o.peer.mapping == want
+	hint := ""
+	if !same {
+		hint = fmt.Sprintf(", want %s: start both with the same --private", want)
+	}
+	c.expect("the "+who+" mapped it the same way", same, "%s%s", o.peer.mapping, hint)
+	c.expect("the "+who+" read 'a' on page 1", o.peer.page1 == a, "%q", o.peer.page1)
+	if o.private {
+		c.expect("the "+who+" did not see the parent's 'b' on page 2", o.peer.page2 == a, "%q", o.peer.page2)
+		c.expect("the parent did not see the "+who+"'s 'c' on page 1", o.parent1 == a, "%q", o.parent1)
+		c.expect(memory+" keeps its 'a's", all(o.content, 'a'), "%s", describe(o.content))
+		return
+	}
+	c.expect("the "+who+" saw the parent's 'b' on page 2", o.peer.page2 == strings.Repeat("b", peekLen), "%q", o.peer.page2)
+	c.expect("the parent saw the "+who+"'s 'c' on page 1", o.parent1 == strings.Repeat("c", peekLen), "%q", o.parent1)
+	c.expect(memory+" page 1 is all 'c'", all(page1, 'c'), "%s", describe(page1))
+	c.expect(memory+" page 2 is all 'b'", all(page2, 'b'), "%s", describe(page2))
+}
+
+// runSecond is the second process's side of the scenario on the memory f:
+// map it, wait for the parent, print pages 1 and 2, fill page 1 with 'c'.
+// Its lines go to w, which the parent reads.
+func runSecond(w io.Writer, f *os.File, private bool, wait func() error) error {
+	r, err := mapTwoPages(f, private)
+	if err != nil {
+		return err
+	}
+	defer r.Unmap()
+	fmt.Fprintf(w, "mmap(NULL, %d, PROT_READ|PROT_WRITE, %s, fd, 0) = %v\n", r.Range().Length(), mapFlags(private), r.Range().Start)
+	if wait != nil {
+		if err := wait(); err != nil {
+			return err
+		}
+	}
+	for p := range arch.PageNum(pages) {
+		s, err := peek(r, p, peekLen)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "page %d: %s\n", p+1, s)
+	}
+	fmt.Fprintln(w, "fill page 1 with 'c'")
+	if err := fill(r, 0, 'c'); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "exit")
+	return nil
+}
+
+// spawnLink starts a child with two pipes, the Go counterpart of a fork
+// followed by a wait on a pipe: the child blocks reading the "go" pipe
+// until the parent writes to it, and reports on the other pipe, whose end
+// of file tells the parent that the child is done.
+type spawnLink struct {
+	w     io.Writer
+	spawn Spawner
+	args  []string
+	// extra are descriptors passed after the two pipes (fd 5 on).
+	extra []*os.File
+
+	cmd       *exec.Cmd
+	goW       *os.File
+	reportR   *os.File
+	stderr    bytes.Buffer
+	stopKill  func() bool
+	waitError error
+}
+
+func (l *spawnLink) who() string { return "child" }
+
+func (l *spawnLink) fork(ctx context.Context) error {
+	if l.spawn == nil {
+		return ErrNoSpawner
+	}
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	reportR, reportW, err := os.Pipe()
+	if err != nil {
+		goR.Close()
+		goW.Close()
+		return err
+	}
+	defer goR.Close()
+	defer reportW.Close()
+	l.goW, l.reportR = goW, reportR
+	cmd, err := l.spawn(l.args)
+	if err != nil {
+		return fmt.Errorf("start the child: %w", err)
+	}
+	cmd.ExtraFiles = append([]*os.File{goR, reportW}, l.extra...)
+	cmd.Stdout = nil
+	cmd.Stderr = &l.stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the child: %w", err)
+	}
+	l.cmd = cmd
+	l.stopKill = context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	fmt.Fprintf(l.w, "fork(): the child (pid %d) maps the same memory and waits on a pipe\n", cmd.Process.Pid)
+	return nil
+}
+
+func (l *spawnLink) await(ctx context.Context) ([]string, error) {
+	fmt.Fprintln(l.w, "parent: write to the pipe to let the child go; wait(&status)")
+	_, goErr := l.goW.Write([]byte("go\n"))
+	l.goW.Close()
+	out, readErr := io.ReadAll(l.reportR)
+	waitErr := l.cmd.Wait()
+	l.cmd = nil
+	lines := splitLines(out)
+	switch {
+	case ctx.Err() != nil:
+		return lines, ctx.Err()
+	case waitErr != nil:
+		msg := strings.TrimSpace(l.stderr.String())
+		if msg == "" {
+			msg = "no message"
+		}
+		return lines, fmt.Errorf("%w: child: %w: %s", ErrSecondProcess, waitErr, msg)
+	case goErr != nil:
+		// The child closed its end without waiting: it is gone.
+		return lines, fmt.Errorf("%w: tell the child to go: %w", ErrSecondProcess, goErr)
+	case readErr != nil:
+		return lines, fmt.Errorf("read the child's report: %w", readErr)
+	}
+	return lines, nil
+}
+
+func (l *spawnLink) close() {
+	if l.stopKill != nil {
+		l.stopKill()
+	}
+	if l.cmd != nil {
+		l.cmd.Process.Kill()
+		l.cmd.Wait()
+	}
+	for _, f := range []*os.File{l.goW, l.reportR} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+func splitLines(b []byte) []string {
+	s := strings.TrimRight(string(b), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// childFiles are the descriptors a spawned child finds: the pipe it waits
+// on, the pipe it reports on, then the exercise's own (the memfd).
+const (
+	childGoFD     = 3
+	childReportFD = 4
+	childMemFD    = 5
+)
+
+// childLink returns the child's ends of the pipes: a wait function that
+// blocks until the parent writes "go", and the report writer.
+func childLink() (wait func() error, rep *os.File) {
+	goR := os.NewFile(childGoFD, "go pipe")
+	rep = os.NewFile(childReportFD, "report pipe")
+	wait = func() error {
+		defer goR.Close()
+		buf := make([]byte, 3)
+		if _, err := io.ReadFull(goR, buf); err != nil || string(buf) != "go\n" {
+			return fmt.Errorf("wait for the parent: got %q: %v", buf, err)
+		}
+		return nil
+	}
+	return wait, rep
+}
+
+// fifoPath is where a parent waits for a peer to announce itself.
+func fifoPath(file string) string { return file + ".peer" }
+
+// fifoLink waits for a peer started by hand. The parent writes page 2
+// first; then it creates the FIFO FILE.peer and opens it for reading
+// without blocking, which marks it as waiting; then it prints how to start
+// the peer. The peer opens the FIFO for writing without blocking, which
+// fails unless a parent is waiting (so a peer started too early fails
+// clearly instead of reading the file before the parent wrote it), writes
+// its report there and closes it: the end of file tells the parent that
+// the peer is done.
+type fifoLink struct {
+	w       io.Writer
+	file    string
+	private bool
+	fifo    string
+	made    bool
+}
+
+func (l *fifoLink) who() string { return "peer" }
+
+func (l *fifoLink) fork(ctx context.Context) error { return nil }
+
+func (l *fifoLink) await(ctx context.Context) ([]string, error) {
+	l.fifo = fifoPath(l.file)
+	if err := unix.Mkfifo(l.fifo, 0o600); errors.Is(err, unix.EEXIST) {
+		// A parent that was killed left its FIFO: take it over. Anything
+		// else by that name is not ours to remove.
+		if info, serr := os.Lstat(l.fifo); serr != nil || info.Mode()&os.ModeNamedPipe == 0 {
+			return nil, &os.PathError{Op: "mkfifo", Path: l.fifo, Err: fmt.Errorf("%w, and is not a FIFO", err)}
+		}
+		os.Remove(l.fifo)
+		if err := unix.Mkfifo(l.fifo, 0o600); err != nil {
+			return nil, &os.PathError{Op: "mkfifo", Path: l.fifo, Err: err}
+		}
+	} else if err != nil {
+		return nil, &os.PathError{Op: "mkfifo", Path: l.fifo, Err: err}
+	}
+	l.made = true
+	fd, err := unix.Open(l.fifo, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: l.fifo, Err: err}
+	}
+	defer unix.Close(fd)
+	flag := ""
+	if l.private {
+		flag = " --private"
+	}
+	fmt.Fprintf(l.w, "parent: waiting at %s for a peer: in another terminal run\n", l.fifo)
+	fmt.Fprintf(l.w, "parent:   vmsim exercise shared-file --peer %s%s\n", l.file, flag)
+	out, err := readUntilEOF(ctx, fd)
+	return splitLines(out), err
+}
+
+func (l *fifoLink) close() {
+	if l.made {
+		os.Remove(l.fifo)
+	}
+}
+
+// readUntilEOF reads the FIFO opened at fd (non-blocking, read side) until
+// a writer has come and gone, or ctx is done. It polls instead of reading
+// first: a read on a FIFO that no writer has opened yet returns end of file
+// at once, whereas poll waits for the first writer.
+func readUntilEOF(ctx context.Context, fd int) ([]byte, error) {
+	cancelR, cancelW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer cancelR.Close()
+	defer cancelW.Close()
+	stop := context.AfterFunc(ctx, func() { cancelW.Write([]byte{1}) })
+	defer stop()
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(cancelR.Fd()), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return out, os.NewSyscallError("poll", err)
+		}
+		if fds[1].Revents != 0 {
+			return out, ctx.Err()
+		}
+		n, err := unix.Read(fd, buf)
+		switch {
+		case errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return out, os.NewSyscallError("read", err)
+		case n == 0:
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
+// openAsPeer opens the FIFO of file for writing, which fails with
+// [ErrNotWaiting] unless a parent is waiting on it.
+func openAsPeer(file string) (*os.File, error) {
+	fifo := fifoPath(file)
+	fd, err := unix.Open(fifo, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	switch {
+	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENXIO):
+		return nil, fmt.Errorf("%s: %w (start \"vmsim exercise shared-file --file %s\" first): %v", fifo, ErrNotWaiting, file, err)
+	case err != nil:
+		return nil, &os.PathError{Op: "open", Path: fifo, Err: err}
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	return os.NewFile(uintptr(fd), fifo), nil
+}
