@@ -16,7 +16,8 @@ import (
 // The benchmarks decode and encode one trace held in memory: 10 M accesses
 // drawn by gen zipf (alpha 1.1 over 2^20 pages, 30% writes, seed 1).
 // Decoding reads it from a bytes.Reader in batches of 8192, as the replay
-// engine does; docs/performance.md has the figures.
+// engine does; docs/performance.md has the figures. Under -short (the CI
+// smoke run) the trace has 100 k accesses.
 
 const benchN = 10_000_000
 
@@ -29,7 +30,11 @@ var bench struct {
 func benchTrace(b *testing.B) ([]traces.Access, map[string][]byte) {
 	b.Helper()
 	bench.once.Do(func() {
-		r, err := gen.New(gen.Zipf, &gen.Options{N: benchN, Pages: 1 << 20, Alpha: 1.1, Writes: 0.3, Seed: 1})
+		n := uint64(benchN)
+		if testing.Short() {
+			n = 100_000
+		}
+		r, err := gen.New(gen.Zipf, &gen.Options{N: n, Pages: 1 << 20, Alpha: 1.1, Writes: 0.3, Seed: 1})
 		if err != nil {
 			panic(err)
 		}
