@@ -134,6 +134,7 @@ func NewReader(src io.Reader, name string, opts *OpenOptions) (Reader, io.Closer
 // first error.
 type closers []func() error
 
+// Close implements io.Closer.
 func (c closers) Close() error {
 	var first error
 	for i := len(c) - 1; i >= 0; i-- {
@@ -217,6 +218,7 @@ type errPrefix struct {
 	prefix string
 }
 
+// Read implements io.Reader.
 func (e *errPrefix) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
 	if err != nil && err != io.EOF {
