@@ -41,6 +41,7 @@ func TestLackeyReader(t *testing.T) {
 		{"page size 64 KiB", " L 1ffff,2", &LackeyOptions{PageSize: 64 << 10}, []Access{{1, false}, {2, false}}},
 		{"16-digit address", " S ffffffffffffffff,1", nil, []Access{{1<<52 - 1, true}}},
 		{"extra spaces", "I   1000,3  \n\t L\t2000,1", nil, []Access{{1, false}, {2, false}}},
+		{"indented instruction fetch", " I  1000,3", nil, []Access{{1, false}}},
 		{"empty", "", nil, nil},
 	}
 	for _, tt := range tests {
