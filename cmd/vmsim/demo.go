@@ -64,7 +64,7 @@ func demoPaging(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		real, err := replayReal(cmd, t, cfg, live.Mprotect)
+		real, err := replayReal(cmd, t, cfg, live.Mprotect, nil)
 		if err != nil {
 			return err
 		}
