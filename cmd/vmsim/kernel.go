@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"vmsim/pager"
 	"vmsim/pager/live"
@@ -171,4 +172,99 @@ func measureReal(lp *live.Pager, t *pager.Trace, k *kernelMeter) (live.Stats, *k
 		return err
 	})
 	return st, kf, err
+}
+
+// kernelObserver is an exercise.Observer that counts the kernel's faults on
+// what the exercise watches: with the probe, per label and error code; with
+// perf counters, the thread's total.
+type kernelObserver struct {
+	meter    *kernelMeter
+	ranges   []probe.Range
+	counters *probe.Counters
+	before   probe.Sample
+}
+
+// newKernelObserver opens the meter; the caller must have locked its
+// goroutine to its thread (the perf fallback counts one thread).
+func newKernelObserver(stderr io.Writer) (*kernelObserver, error) {
+	m, err := openKernelMeter(stderr)
+	if err != nil {
+		return nil, err
+	}
+	o := &kernelObserver{meter: m}
+	if m.probe == nil {
+		if o.counters, err = probe.OpenCounters(); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+func (o *kernelObserver) Close() error {
+	if o.counters != nil {
+		o.counters.Close()
+	}
+	return o.meter.Close()
+}
+
+// Watch implements exercise.Observer.
+func (o *kernelObserver) Watch(label string, r arch.Range) error {
+	if o.meter.probe == nil {
+		var err error
+		o.before, err = o.counters.Read()
+		return err
+	}
+	o.ranges = append(o.ranges, probe.Range{Label: label, Range: r})
+	return o.meter.probe.SetRanges(o.ranges)
+}
+
+// Report implements exercise.Observer.
+func (o *kernelObserver) Report(w io.Writer, explain map[string]string) error {
+	fmt.Fprintln(w, "\nThe kernel's own page faults (--kernel):")
+	if o.meter.probe == nil {
+		after, err := o.counters.Read()
+		if err != nil {
+			return err
+		}
+		d := after.Sub(o.before)
+		fmt.Fprintf(w, "  this thread: %d faults (perf: every user-mode fault of the thread, not only the exercise's page), %d of them signals\n", d.Faults, d.Signals())
+		return nil
+	}
+	c, err := o.meter.probe.Counts()
+	if err != nil {
+		return err
+	}
+	for _, r := range o.ranges {
+		rc, _ := c.Range(r.Label)
+		fmt.Fprintf(w, "  %s: %d kernel faults (%d not present, %d protection); error codes %s\n", r.Label, rc.Faults, rc.NotPresent, rc.Protection, describeCodes(rc.Tally))
+		if e := explain[r.Label]; e != "" {
+			fmt.Fprintf(w, "  why: %s\n", e)
+		}
+	}
+	return nil
+}
+
+// describeCodes spells error codes out: "0x6 (write, not present) x2".
+func describeCodes(t probe.Tally) string {
+	var parts []string
+	for code, n := range t.ByCode {
+		if n == 0 {
+			continue
+		}
+		c := probe.ErrorCode(code)
+		kind := "read"
+		if c.Write() {
+			kind = "write"
+		}
+		where := "not present"
+		if c.Present() {
+			where = "present: protection"
+		}
+		parts = append(parts, fmt.Sprintf("%#x (%s, %s) x%d", code, kind, where, n))
+	}
+	if parts == nil {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

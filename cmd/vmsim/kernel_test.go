@@ -119,3 +119,17 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, err)
 	require.NoError(t, dst.Close())
 }
+
+// TestExerciseKernel: the mprotect and remap exercises with --kernel show
+// the kernel's two faults behind user space's one.
+func TestExerciseKernel(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the eBPF probe needs root (CAP_BPF and CAP_PERFMON)")
+	}
+	out, errOut, code := vmsimIn(t, "", "exercise", "mprotect", "--kernel")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "p: 2 kernel faults (2 not present, 0 protection); error codes 0x6 (write, not present) x2")
+	out, errOut, code = vmsimIn(t, "", "exercise", "remap", "--kernel")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "base: 2 kernel faults (2 not present, 0 protection); error codes 0x4 (read, not present) x1, 0x6 (write, not present) x1")
+}
