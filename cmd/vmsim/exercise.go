@@ -108,7 +108,7 @@ handler maps a fresh page there, stores 'A', and the read is retried: the Go
 counterpart of siglongjmp back to a sigsetjmp point. It prints base[0] = A.`,
 		Example: `  vmsim exercise remap
   vmsim exercise remap --kernel`,
-		Args:    noArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withKernel(cmd, kernel, func(o exercise.Observer) error {
 				return exercise.Remap(cmd.OutOrStdout(), &exercise.RemapOptions{Observer: o})
