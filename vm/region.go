@@ -257,3 +257,11 @@ func countRuns(s []pageState) int {
 	}
 	return n
 }
+
+// AltRange returns the addresses of the second view, or false if r has none.
+func (r *Region) AltRange() (arch.Range, bool) {
+	if r.alt == nil {
+		return arch.Range{}, false
+	}
+	return rangeOfAlt(r.alt), true
+}

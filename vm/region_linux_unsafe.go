@@ -58,3 +58,5 @@ func mincore(b, vec []byte) error {
 	}
 	return nil
 }
+
+func rangeOfAlt(b []byte) arch.Range { return rangeOf(b) }

@@ -43,3 +43,5 @@ func MapLimit() (int, error) { return 0, ErrNotSupported }
 func MapCount() (int, error) { return 0, ErrNotSupported }
 
 func (r *Region) Allocated() (int64, error) { return 0, ErrNotSupported }
+
+func rangeOfAlt(b []byte) arch.Range { return arch.Range{} }

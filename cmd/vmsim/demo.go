@@ -33,7 +33,7 @@ few lines of explanation each, and checks them (exit status 1 if a check fails).
 			fmt.Fprintln(w, "== 2. A handler that maps the missing page and jumps back")
 			fmt.Fprintln(w, "Nothing is mapped at base: the read faults, the handler maps a page there, the read retries.")
 			fmt.Fprintln(w)
-			if err := exercise.Remap(w); err != nil {
+			if err := exercise.Remap(w, nil); err != nil {
 				return err
 			}
 			if err := ctxErr(cmd.Context()); err != nil {
@@ -64,7 +64,7 @@ func demoPaging(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		real, err := replayReal(cmd, t, cfg, live.Mprotect)
+		real, err := replayReal(cmd, t, cfg, live.Mprotect, nil)
 		if err != nil {
 			return err
 		}

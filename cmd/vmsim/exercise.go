@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -29,9 +30,26 @@ if not), and explains why.`,
 	return cmd
 }
 
+// withKernel runs an exercise with an observer of the kernel's faults if
+// kernel is set, on a thread of its own (the perf fallback counts one).
+func withKernel(cmd *cobra.Command, kernel bool, run func(exercise.Observer) error) error {
+	if !kernel {
+		return run(nil)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	o, err := newKernelObserver(cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	return run(o)
+}
+
 func newExerciseMprotect() *cobra.Command {
 	var prot string
 	var retries int
+	var kernel bool
 	cmd := &cobra.Command{
 		Use:   "mprotect",
 		Short: "A SIGSEGV handler that mprotects the faulting page, then the access retries",
@@ -44,6 +62,7 @@ result depends on the CPU: x86 cannot map a page write-only, so reads work too.
 With "read" or "none" the access can never succeed: a C program would loop in
 and out of its handler forever; vmsim's bounded retry reports ErrUnresolved.`,
 		Example: `  vmsim exercise mprotect
+  vmsim exercise mprotect --kernel
   vmsim exercise mprotect --prot none --retries 3`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,9 +73,12 @@ and out of its handler forever; vmsim's bounded retry reports ErrUnresolved.`,
 			if retries < 0 {
 				return usageErrorf(cmd, "--retries %d: must be at least 1", retries)
 			}
-			return exercise.Mprotect(cmd.OutOrStdout(), &exercise.MprotectOptions{Grant: grant, MaxRetries: retries})
+			return withKernel(cmd, kernel, func(o exercise.Observer) error {
+				return exercise.Mprotect(cmd.OutOrStdout(), &exercise.MprotectOptions{Grant: grant, MaxRetries: retries, Observer: o})
+			})
 		},
 	}
+	cmd.Flags().BoolVar(&kernel, "kernel", false, "also count the kernel's own page faults on the page (eBPF as root, else perf counters)")
 	cmd.Flags().StringVar(&prot, "prot", "rw", "what the handler grants: rw, write, read or none")
 	cmd.Flags().IntVar(&retries, "retries", 8, "faults at one address before giving up (ErrUnresolved)")
 	return cmd
@@ -77,18 +99,24 @@ func parseGrant(s string) (arch.Prot, error) {
 }
 
 func newExerciseRemap() *cobra.Command {
-	return &cobra.Command{
+	var kernel bool
+	cmd := &cobra.Command{
 		Use:   "remap",
 		Short: "A SIGSEGV handler that maps a page at the faulting address and jumps back",
 		Long: `base points at an address where nothing is mapped. Reading base[0] faults; the
 handler maps a fresh page there, stores 'A', and the read is retried: the Go
 counterpart of siglongjmp back to a sigsetjmp point. It prints base[0] = A.`,
-		Example: `  vmsim exercise remap`,
-		Args:    noArgs,
+		Example: `  vmsim exercise remap
+  vmsim exercise remap --kernel`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exercise.Remap(cmd.OutOrStdout())
+			return withKernel(cmd, kernel, func(o exercise.Observer) error {
+				return exercise.Remap(cmd.OutOrStdout(), &exercise.RemapOptions{Observer: o})
+			})
 		},
 	}
+	cmd.Flags().BoolVar(&kernel, "kernel", false, "also count the kernel's own page faults at base (eBPF as root, else perf counters)")
+	return cmd
 }
 
 func newExerciseSharedFile() *cobra.Command {

@@ -27,6 +27,7 @@ type replayFlags struct {
 	tau       uint64
 	output    string
 	plot      string
+	kernel    bool
 }
 
 func newReplay() *cobra.Command {
@@ -63,7 +64,8 @@ Policies: ` + strings.Join(pager.Policies(), ", ") + ` (or all).`,
 	fl := cmd.Flags()
 	fl.StringVarP(&f.policies, "policy", "p", "fifo,lru,opt", "comma-separated `POLICIES`, or all")
 	fl.StringVarP(&f.frames, "frames", "f", "3", "frame counts: `LIST` like 3,4,8 or a range FROM:TO[:STEP]")
-	fl.StringVar(&f.mode, "mode", "sim", "sim (count only) or real (real memory, real faults)")
+	fl.StringVar(&f.mode, "mode", "sim", "sim (count only), real (real memory, faults caught in user space) or kernel (plain memory: the kernel's own demand paging, counted with eBPF)")
+	fl.BoolVar(&f.kernel, "kernel", false, "real mode: also count the kernel's own page faults (eBPF as root, else perf counters)")
 	fl.StringVar(&f.mechanism, "mechanism", "mprotect", "real mode: mprotect or remap")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random policy")
 	fl.Uint64Var(&f.tick, "tick", 0, "nfu and aging: accesses between clock ticks (0: one tick per frames accesses)")
@@ -94,8 +96,17 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 		if mech, err = live.ParseMechanism(f.mechanism); err != nil {
 			return usageErrorf(cmd, "--mechanism: %v", err)
 		}
+	case "kernel":
+		for _, name := range []string{"policy", "frames", "mechanism", "kernel"} {
+			if cmd.Flags().Changed(name) {
+				return usageErrorf(cmd, "--%s does not apply to --mode kernel: the kernel pages plain memory with its own policy and no frame budget", name)
+			}
+		}
 	default:
-		return usageErrorf(cmd, "--mode %q: want sim or real", f.mode)
+		return usageErrorf(cmd, "--mode %q: want sim, real or kernel", f.mode)
+	}
+	if f.kernel && f.mode != "real" {
+		return usageErrorf(cmd, "--kernel needs --mode real (simulation has no memory for the kernel to fault on)")
 	}
 	switch f.output {
 	case "table", "json", "csv":
@@ -117,8 +128,27 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 			cfgs = append(cfgs, pager.Config{Policy: p, Frames: n, Options: opts})
 		}
 	}
+	var meter *kernelMeter
+	if f.kernel || f.mode == "kernel" {
+		if meter, err = openKernelMeter(cmd.ErrOrStderr()); err != nil {
+			return err
+		}
+		defer meter.Close()
+	}
 	var rows []row
-	if f.mode == "sim" {
+	if f.mode == "kernel" {
+		for _, path := range args {
+			t, err := loadTrace(path, f.traceFlags, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			r, err := replayKernel(t, meter)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+	} else if f.mode == "sim" {
 		for _, path := range args {
 			results, err := streamTrace(cmd, path, f.traceFlags, cfgs)
 			if err != nil {
@@ -135,7 +165,7 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 				return err
 			}
 			for _, cfg := range cfgs {
-				r, err := replayReal(cmd, t, cfg, mech)
+				r, err := replayReal(cmd, t, cfg, mech, meter)
 				if err != nil {
 					return err
 				}
@@ -196,7 +226,9 @@ func streamTrace(cmd *cobra.Command, path string, f traceFlags, cfgs []pager.Con
 	})
 }
 
-func replayReal(cmd *cobra.Command, t *pager.Trace, cfg pager.Config, mech live.Mechanism) (row, error) {
+// replayReal replays one configuration on real memory, under the kernel
+// meter if not nil.
+func replayReal(cmd *cobra.Command, t *pager.Trace, cfg pager.Config, mech live.Mechanism, meter *kernelMeter) (row, error) {
 	if err := ctxErr(cmd.Context()); err != nil {
 		return row{}, err
 	}
@@ -208,7 +240,13 @@ func replayReal(cmd *cobra.Command, t *pager.Trace, cfg pager.Config, mech live.
 	if err != nil {
 		return row{}, fmt.Errorf("real mode, %d frames: %w", cfg.Frames, err)
 	}
-	st, err := lp.Replay(t)
+	var st live.Stats
+	var kf *kernelFaults
+	if meter != nil {
+		st, kf, err = measureReal(lp, t, meter)
+	} else {
+		st, err = lp.Replay(t)
+	}
 	if cerr := lp.Close(); err == nil {
 		err = cerr
 	}
@@ -216,15 +254,16 @@ func replayReal(cmd *cobra.Command, t *pager.Trace, cfg pager.Config, mech live.
 		return row{}, fmt.Errorf("real mode, %s, %s, %d frames: %w", t.Name, cfg.Policy, cfg.Frames, err)
 	}
 	uf := st.UserFaults
-	return row{Result: pager.Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: st.Stats}, Mode: "real", Mechanism: mech.String(), UserFaults: &uf}, nil
+	return row{Result: pager.Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: st.Stats}, Mode: "real", Mechanism: mech.String(), UserFaults: &uf, KernelFaults: kf}, nil
 }
 
 // row is one line of output: the contract of -o json (DESIGN.md).
 type row struct {
 	pager.Result
-	Mode       string  `json:"mode"`
-	Mechanism  string  `json:"mechanism,omitempty"`
-	UserFaults *uint64 `json:"user_faults,omitempty"`
+	Mode         string
+	Mechanism    string
+	UserFaults   *uint64
+	KernelFaults *kernelFaults
 }
 
 // MarshalJSON flattens the result with the contract's lower-case names.
@@ -235,15 +274,31 @@ func (r row) MarshalJSON() ([]byte, error) {
 		Frames int    `json:"frames"`
 		Mode   string `json:"mode"`
 		pager.Stats
-		MissRatio  float64 `json:"miss_ratio"`
-		Mechanism  string  `json:"mechanism,omitempty"`
-		UserFaults *uint64 `json:"user_faults,omitempty"`
+		MissRatio    float64       `json:"miss_ratio"`
+		Mechanism    string        `json:"mechanism,omitempty"`
+		UserFaults   *uint64       `json:"user_faults,omitempty"`
+		KernelFaults *kernelFaults `json:"kernel_faults,omitempty"`
 	}
-	return json.Marshal(flat{r.Trace, r.Policy, r.Frames, r.Mode, r.Stats, r.MissRatio(), r.Mechanism, r.UserFaults})
+	return json.Marshal(flat{r.Trace, r.Policy, r.Frames, r.Mode, r.Stats, r.MissRatio(), r.Mechanism, r.UserFaults, r.KernelFaults})
 }
 
 func writeRows(w io.Writer, format string, rows []row) error {
 	real := slices.ContainsFunc(rows, func(r row) bool { return r.UserFaults != nil })
+	kern := slices.ContainsFunc(rows, func(r row) bool { return r.KernelFaults != nil })
+	kernelCells := func(r row) []string {
+		k := r.KernelFaults
+		if k == nil {
+			return []string{"-", "-", "-", "-"}
+		}
+		if k.Source == "perf" {
+			return []string{u(k.Total) + " (perf, all)", "-", u(k.Minflt), u(k.Majflt)}
+		}
+		return []string{
+			fmt.Sprintf("%d (%d+%d)", k.Program.NotPresent+k.Program.Protection, k.Program.NotPresent, k.Program.Protection),
+			fmt.Sprintf("%d (%d+%d)", k.Second.NotPresent+k.Second.Protection, k.Second.NotPresent, k.Second.Protection),
+			u(k.Minflt), u(k.Majflt),
+		}
+	}
 	userFaults := func(r row) string {
 		if r.UserFaults == nil {
 			return "-"
@@ -265,11 +320,19 @@ func writeRows(w io.Writer, format string, rows []row) error {
 		if real {
 			head = append(head, "mechanism", "user_faults")
 		}
+		if kern {
+			head = append(head, "kernel_source", "kernel_faults", "kernel_not_present", "kernel_protection", "kernel_program_view", "kernel_second_view", "rusage_minflt", "rusage_majflt")
+		}
 		cw.Write(head)
 		for _, r := range rows {
 			rec := []string{r.Trace, r.Policy, strconv.Itoa(r.Frames), r.Mode, u(r.Accesses), u(r.Reads), u(r.Writes), u(r.Hits), u(r.Faults), u(r.Evictions), u(r.Writebacks), u(r.ProtectionFaults), strconv.FormatFloat(r.MissRatio(), 'f', 6, 64)}
 			if real {
 				rec = append(rec, r.Mechanism, userFaults(r))
+			}
+			if k := r.KernelFaults; kern && k != nil {
+				rec = append(rec, k.Source, u(k.Total), u(k.NotPresent), u(k.Protection), u(k.Program.NotPresent+k.Program.Protection), u(k.Second.NotPresent+k.Second.Protection), u(k.Minflt), u(k.Majflt))
+			} else if kern {
+				rec = append(rec, "", "", "", "", "", "", "", "")
 			}
 			cw.Write(rec)
 		}
@@ -281,11 +344,17 @@ func writeRows(w io.Writer, format string, rows []row) error {
 	if real {
 		head += "USER-FAULTS\t"
 	}
+	if kern {
+		head += "KERNEL-FAULTS\tSECOND-VIEW\tMINFLT\tMAJFLT\t"
+	}
 	fmt.Fprintln(tw, head)
 	for _, r := range rows {
 		line := fmt.Sprintf("%s\t%s\t%d\t%s\t%d\t%d\t%d\t%.2f\t%d\t%d\t%d\t", r.Trace, r.Policy, r.Frames, r.Mode, r.Accesses, r.Hits, r.Faults, 100*r.MissRatio(), r.Evictions, r.Writebacks, r.ProtectionFaults)
 		if real {
 			line += userFaults(r) + "\t"
+		}
+		if kern {
+			line += strings.Join(kernelCells(r), "\t") + "\t"
 		}
 		fmt.Fprintln(tw, line)
 	}

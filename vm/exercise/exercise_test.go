@@ -69,7 +69,7 @@ func TestMprotectUnresolvedIsBounded(t *testing.T) {
 
 func TestRemap(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, Remap(&out))
+	require.NoError(t, Remap(&out, nil))
 	got := lines(out.String())
 	assert.Equal(t, "base = ADDR (nothing is mapped there)", got[0])
 	assert.Equal(t, "read base[0]", got[1])

@@ -51,6 +51,9 @@ type MprotectOptions struct {
 	// MaxRetries bounds the retries of an unresolved fault; zero means
 	// faults.DefaultMaxRetries.
 	MaxRetries int
+	// Observer, if not nil, watches the page (the kernel's faults, with
+	// --kernel).
+	Observer Observer
 }
 
 // Mprotect is the exercise where a SIGSEGV handler calls mprotect: one page
@@ -74,6 +77,11 @@ func Mprotect(w io.Writer, opts *MprotectOptions) error {
 	p := r.Bytes()
 	ps := r.PageSize()
 	fmt.Fprintf(w, "p = mmap(NULL, %d, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = %v\n", ps, r.Range().Start)
+	if o.Observer != nil {
+		if err := o.Observer.Watch("p", r.Range()); err != nil {
+			return err
+		}
+	}
 
 	faultCount := 0
 	var mprotectErr error
@@ -153,6 +161,11 @@ func Mprotect(w io.Writer, opts *MprotectOptions) error {
 			"access faults again at the same address, the handler grants the same thing again, and a C",
 			"program would loop forever in and out of its handler. vmsim's retry is bounded: after",
 			"MaxRetries faults at one address it stops with ErrUnresolved, naming the address.")
+	}
+	if o.Observer != nil {
+		if err := o.Observer.Report(w, map[string]string{"p": "the write to the PROT_NONE page faults (the signal), and the retried write faults again: mprotect grants access but does not map a page, so the kernel allocates it on the retry. User space saw one of the two."}); err != nil {
+			return err
+		}
 	}
 	return c.err("mprotect")
 }

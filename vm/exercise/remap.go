@@ -12,13 +12,24 @@ import (
 	"vmsim/vm/arch"
 )
 
+// RemapOptions configure [Remap]. A nil *RemapOptions means the defaults.
+type RemapOptions struct {
+	// Observer, if not nil, watches the address (the kernel's faults,
+	// with --kernel).
+	Observer Observer
+}
+
 // Remap is the exercise where a SIGSEGV handler maps a page and jumps back:
 // base points at an address where nothing is mapped; reading base[0] faults;
 // the handler maps a fresh private anonymous page at that address (or, if
 // something else took it meanwhile, at a fresh address, and updates base),
 // stores 'A' there, and the read is retried (the siglongjmp back to the
 // sigsetjmp point). It prints base[0] = A.
-func Remap(w io.Writer) error {
+func Remap(w io.Writer, opts *RemapOptions) error {
+	var o RemapOptions
+	if opts != nil {
+		o = *opts
+	}
 	// An address with nothing mapped: map a page and unmap it again.
 	hole, err := vm.NewAnonymous(1, nil)
 	if err != nil {
@@ -66,6 +77,11 @@ func Remap(w io.Writer) error {
 	if err := reg.Register(area, h); err != nil {
 		return err
 	}
+	if o.Observer != nil {
+		if err := o.Observer.Watch("base", area); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(w, "read base[0]")
 	var got byte
 	if err := reg.Do(arch.AccessRead, func() { got = loadByte(base) }); err != nil {
@@ -82,5 +98,10 @@ func Remap(w io.Writer) error {
 		"runs again. In Go the handler is a faults.Handler: the runtime turns the fault into a panic,",
 		"faults.Do recovers it, calls the handler, and calls the read again: the retry is the longjmp.",
 		"MAP_FIXED_NOREPLACE makes the handler safe: it never maps over something that took the hole.")
+	if o.Observer != nil {
+		if err := o.Observer.Report(w, map[string]string{"base": "the read of the unmapped address faults (the signal); the handler's store of 'A' into the fresh page faults again, in the kernel only, to allocate it; the retried read finds the page mapped."}); err != nil {
+			return err
+		}
+	}
 	return c.err("remap")
 }
