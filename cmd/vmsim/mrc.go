@@ -50,12 +50,14 @@ frame counts up to the number of distinct pages.`,
 	fl.Float64Var(&f.sample, "sample", 0, "SHARDS sampling `RATE` in (0, 1] (default: exact)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
 	fl.StringVar(&f.plot, "plot", "", "also draw the curve to `FILE` (.svg or .png)")
-	fl.StringVar(&f.format, "format", "auto", "trace format")
-	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses")
+	addTraceFlags(cmd, &f.traceFlags)
 	return cmd
 }
 
 func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
+	if err := f.traceFlags.check(cmd); err != nil {
+		return err
+	}
 	var frames []int
 	if f.frames != "" {
 		var err error

@@ -72,12 +72,14 @@ Policies: ` + strings.Join(pager.Policies(), ", ") + ` (or all).`,
 	fl.Uint64Var(&f.tau, "tau", 0, "wsclock: working-set window in accesses (0: 2 × frames)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
 	fl.StringVar(&f.plot, "plot", "", "also draw faults against frames, a line per policy, to `FILE` (.svg or .png)")
-	fl.StringVar(&f.format, "format", "auto", "trace format: auto or pages")
-	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses")
+	addTraceFlags(cmd, &f.traceFlags)
 	return cmd
 }
 
 func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
+	if err := f.traceFlags.check(cmd); err != nil {
+		return err
+	}
 	policies, err := pager.ParsePolicies(f.policies)
 	if err != nil {
 		return usageErrorf(cmd, "--policy: %v", err)

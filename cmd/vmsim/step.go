@@ -61,8 +61,7 @@ next victim first where the policy has one:
 	fl.Uint64Var(&f.tick, "tick", 0, "nfu and aging: accesses between clock ticks (0: one tick per frames accesses)")
 	fl.Uint64Var(&f.tau, "tau", 0, "wsclock: working-set window in accesses (0: 2 × frames)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table or json (JSON Lines, one object per access)")
-	fl.StringVar(&f.format, "format", "auto", "trace format")
-	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses")
+	addTraceFlags(cmd, &f.traceFlags)
 	return cmd
 }
 
@@ -80,6 +79,9 @@ type stepRow struct {
 }
 
 func runStep(cmd *cobra.Command, f stepFlags, path string) error {
+	if err := f.traceFlags.check(cmd); err != nil {
+		return err
+	}
 	if _, err := pager.NewPolicy(f.policy, pager.Options{}); err != nil {
 		return usageErrorf(cmd, "--policy: %v", err)
 	}

@@ -1,19 +1,44 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
+
+	"github.com/spf13/cobra"
 
 	"vmsim/pager"
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 // traceFlags are the input flags shared by the commands that read traces.
 type traceFlags struct {
 	format   string
 	pageSize uint64
+	noInstr  bool
+}
+
+// addTraceFlags declares the input flags on a command.
+func addTraceFlags(cmd *cobra.Command, f *traceFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "auto", "trace `FORMAT`: auto, "+strings.Join(traces.Formats(), ", ")+" (gzip and zstd are decompressed)")
+	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses (rw, lackey)")
+	fl.BoolVar(&f.noInstr, "no-instr", false, "lackey: drop instruction fetches")
+}
+
+// check validates the input flags.
+func (f traceFlags) check(cmd *cobra.Command) error {
+	if f.format != "auto" && !slices.Contains(traces.Formats(), f.format) {
+		return usageErrorf(cmd, "--format %q: want auto, %s", f.format, strings.Join(traces.Formats(), ", "))
+	}
+	if !arch.PageSize(f.pageSize).Valid() {
+		return usageErrorf(cmd, "--page-size %d: must be a power of two", f.pageSize)
+	}
+	return nil
 }
 
 // openedTrace is a trace being read: its reader, its name, and how far the
@@ -55,13 +80,14 @@ func openTrace(path string, f traceFlags, stdin io.Reader) (*openedTrace, error)
 		src, t.close = file, file.Close
 	}
 	src = countingReader{src, t.read}
-	switch f.format {
-	case "", "auto", "pages":
-		t.Reader = traces.NewPagesReader(src, path)
-	default:
+	r, closer, err := traces.NewReader(src, path, &traces.OpenOptions{Format: f.format, PageSize: arch.PageSize(f.pageSize), NoInstr: f.noInstr})
+	if err != nil {
 		t.close()
-		return nil, fmt.Errorf("trace format %q is not supported (known: pages)", f.format)
+		return nil, err
 	}
+	fileClose := t.close
+	t.Reader = r
+	t.close = func() error { return errors.Join(closer.Close(), fileClose()) }
 	return t, nil
 }
 

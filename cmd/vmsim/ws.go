@@ -46,12 +46,14 @@ program needs, while the working set grows and shrinks with its phases.`,
 	fl.IntVar(&f.points, "points", 50, "instants to print (the plot uses up to 1,000)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
 	fl.StringVar(&f.plot, "plot", "", "also draw the curves to `FILE` (.svg or .png)")
-	fl.StringVar(&f.format, "format", "auto", "trace format")
-	fl.Uint64Var(&f.pageSize, "page-size", 4096, "bytes per page, for traces of addresses")
+	addTraceFlags(cmd, &f.traceFlags)
 	return cmd
 }
 
 func runWS(cmd *cobra.Command, f wsFlags, path string) error {
+	if err := f.traceFlags.check(cmd); err != nil {
+		return err
+	}
 	if f.tau < 1 {
 		return usageErrorf(cmd, "--tau %d: must be at least 1", f.tau)
 	}
