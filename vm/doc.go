@@ -32,6 +32,22 @@
 // Regions are madvise(MADV_NOHUGEPAGE) unless [Options.HugePages] is set, so
 // that each first touch faults on one page, not on 2 MiB.
 //
+// # Userfaultfd
+//
+// With [Options.Userfault] the program's view of an Anonymous or Shared
+// region is registered with a userfaultfd in missing-page and write-protect
+// modes, with UFFD_FEATURE_SIGBUS: every page starts missing, and a touch
+// of a missing page, or a write to a write-protected one, raises SIGBUS on
+// the faulting thread (package faults catches it as it catches SIGSEGV).
+// [Region.Fill] installs a page atomically (UFFDIO_COPY), write-protected or
+// writable; [Region.WriteProtect] sets or lifts write protection
+// (UFFDIO_WRITEPROTECT); [Region.Drop] makes pages missing again. None of
+// these changes a memory area: a userfaultfd region stays one area however
+// many pages it holds, so it is not bounded by vm.max_map_count. Remapping
+// its pages with MAP_FIXED is refused ([ErrUserfault]): the new area would
+// not be registered. [CheckUserfault] says whether the kernel and the
+// process allow it; docs/uffd.md has the details.
+//
 // # Limits
 //
 // Each change of protection of a single page splits a kernel memory area
@@ -46,7 +62,9 @@
 // Every failing system call is reported as an [*Error] that names the
 // operation and the address range and wraps the errno. Misuse is an error
 // too, never a crash: [ErrZeroLength], [ErrUnaligned], [ErrOutOfRange],
-// [ErrClosed].
+// [ErrClosed], [ErrUserfault], [ErrNoUserfault]. A userfaultfd that cannot
+// be had is a [*UserfaultError], matching [ErrNotSupported] or
+// os.ErrPermission.
 //
 // The package is Linux-only; on other systems the constructors return
 // [ErrNotSupported].

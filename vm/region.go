@@ -55,6 +55,14 @@ type Options struct {
 	// mapped; it must be page-aligned and free (MAP_FIXED_NOREPLACE: the
 	// kernel refuses with EEXIST rather than replace a mapping).
 	At arch.Addr
+	// Userfault registers the program's view with a userfaultfd (missing
+	// and write-protect modes, faults delivered as SIGBUS): every page
+	// starts missing, and [Region.Fill], [Region.WriteProtect] and
+	// [Region.Drop] control access without splitting the view. Prot is
+	// then ignored (the view is mapped read-write; userfaultfd decides).
+	// Valid for Anonymous and Shared regions, not with Reserve. See
+	// [CheckUserfault] for what the kernel and the process need.
+	Userfault bool
 }
 
 // FileOptions configure a file-backed region. A nil *FileOptions means the
@@ -86,6 +94,8 @@ type Region struct {
 	// if the region has none).
 	view []byte
 	alt  []byte
+	// uffd is the userfaultfd the view is registered with, or nil.
+	uffd *userfault
 
 	// mu guards the fields below and serialises changes of protection, so
 	// that state matches what the kernel holds.

@@ -68,6 +68,9 @@ func NewAnonymous(pages int, opts *Options) (*Region, error) {
 	if !o.Prot.Valid() {
 		return nil, &Error{Op: "new anonymous region", Err: ErrBadProt}
 	}
+	if o.Userfault {
+		o.Prot = arch.ProtReadWrite
+	}
 	ps := arch.SystemPageSize()
 	size, err := sizeOf(ps, pages)
 	if err != nil {
@@ -86,11 +89,23 @@ func NewAnonymous(pages int, opts *Options) (*Region, error) {
 		return nil, err
 	}
 	r := newRegion(Anonymous, ps, pages, view, nil, -1, 0, o)
-	if err := r.adviseHuge(o); err != nil {
+	if err := r.setUp(o); err != nil {
 		r.Unmap()
 		return nil, err
 	}
 	return r, nil
+}
+
+// setUp advises the kernel on huge pages and registers the view with
+// userfaultfd if asked.
+func (r *Region) setUp(o Options) error {
+	if err := r.adviseHuge(o); err != nil {
+		return err
+	}
+	if o.Userfault {
+		return r.registerUserfault()
+	}
+	return nil
 }
 
 // NewShared creates a memfd of pages and maps it twice: the program's view
@@ -100,6 +115,12 @@ func NewShared(pages int, opts *Options) (*Region, error) {
 	o := defaults(opts)
 	if !o.Prot.Valid() {
 		return nil, &Error{Op: "new shared region", Err: ErrBadProt}
+	}
+	if o.Userfault {
+		if o.Reserve {
+			return nil, &Error{Op: "new shared region", Err: fmt.Errorf("reserve mode maps pages in place with MAP_FIXED: %w", ErrUserfault)}
+		}
+		o.Prot = arch.ProtReadWrite
 	}
 	ps := arch.SystemPageSize()
 	size, err := sizeOf(ps, pages)
@@ -152,6 +173,9 @@ func NewFile(f *os.File, pages int, opts *FileOptions) (*Region, error) {
 	}
 	if !fo.Prot.Valid() {
 		return nil, &Error{Op: "new file region", Err: ErrBadProt}
+	}
+	if fo.Userfault {
+		return nil, &Error{Op: "new file region", Err: fmt.Errorf("userfaultfd on file regions: %w", ErrNotSupported)}
 	}
 	ps := arch.SystemPageSize()
 	if fo.Offset < 0 || !ps.Aligned(arch.Addr(fo.Offset)) {
@@ -216,7 +240,7 @@ func mapBacked(kind Kind, ps arch.PageSize, pages, size, fd int, offset int64, s
 		maps.release(1)
 	}
 	r := newRegion(kind, ps, pages, view, alt, fd, offset, o)
-	if err := r.adviseHuge(o); err != nil {
+	if err := r.setUp(o); err != nil {
 		r.Unmap()
 		return nil, err
 	}
@@ -289,6 +313,11 @@ func (r *Region) Protect(p arch.PageNum, n int, prot arch.Prot) error {
 //     zeros in both views.
 //   - FileShared: madvise(MADV_DONTNEED) on both views; the file keeps its
 //     data (a hole is never punched in a user's file).
+//
+// On a region registered with userfaultfd both ways make the pages missing
+// again: the next touch raises SIGBUS. (On a memfd, madvise(MADV_DONTNEED)
+// alone would not: the page stays in the memfd and the next touch maps it
+// back without a fault. That is why Shared regions punch a hole.)
 func (r *Region) Drop(p arch.PageNum, n int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -328,6 +357,9 @@ func (r *Region) Remap(p arch.PageNum, n int, prot arch.Prot) error {
 	if err := r.checkLocked("mmap(MAP_FIXED)", p, n); err != nil {
 		return err
 	}
+	if err := r.refuseUserfault("mmap(MAP_FIXED)", p, n); err != nil {
+		return err
+	}
 	b := r.viewLocked(p, n)
 	return r.changeLocked("mmap(MAP_FIXED)", p, n, pageState(prot)|mappedBit, func() error {
 		var err error
@@ -355,6 +387,9 @@ func (r *Region) Reserve(p arch.PageNum, n int) error {
 	if err := r.checkLocked("mmap(MAP_FIXED, PROT_NONE)", p, n); err != nil {
 		return err
 	}
+	if err := r.refuseUserfault("mmap(MAP_FIXED, PROT_NONE)", p, n); err != nil {
+		return err
+	}
 	b := r.viewLocked(p, n)
 	return r.changeLocked("mmap(MAP_FIXED, PROT_NONE)", p, n, pageState(arch.ProtNone), func() error {
 		_, err := mmap(b, len(b), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE|unix.MAP_FIXED, -1, 0)
@@ -376,13 +411,17 @@ func (r *Region) Sync(p arch.PageNum, n int) error {
 	return nil
 }
 
-// Classify reports the signal a fault at address a raised: SIGBUS for a page
-// of a file region that lies beyond the end of the file, SIGSEGV otherwise.
-// It implements faults.Classifier.
+// Classify reports the signal a fault at address a raised: SIGBUS for a
+// region registered with userfaultfd and for a page of a file region that
+// lies beyond the end of the file, SIGSEGV otherwise. It implements
+// faults.Classifier.
 func (r *Region) Classify(a arch.Addr) arch.Signal {
 	p, ok := r.PageOf(a)
 	if !ok {
 		return arch.SignalUnknown
+	}
+	if r.uffd != nil {
+		return arch.SIGBUS
 	}
 	if r.kind == FileShared || r.kind == FilePrivate {
 		var st unix.Stat_t
@@ -419,6 +458,9 @@ func (r *Region) Unmap() error {
 		if err := unix.Close(r.fd); err != nil {
 			errs = append(errs, &Error{Op: "close", Err: err})
 		}
+	}
+	if err := r.closeUserfault(); err != nil {
+		errs = append(errs, err)
 	}
 	r.view, r.alt = nil, nil
 	return errors.Join(errs...)

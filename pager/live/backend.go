@@ -7,8 +7,18 @@ import (
 	"vmsim/vm/arch"
 )
 
-// backend carries the core's decisions out on the region. Its methods run
+// mechanism carries the core's decisions out on the region. Its methods run
 // with Pager.mu held.
+type mechanism interface {
+	pager.Backend
+	// clean saves resident dirty page p to the store and leaves it
+	// resident, clean and write-protected; on failure the page stays dirty
+	// and writable.
+	clean(p arch.PageNum) error
+}
+
+// backend is the Mprotect and Remap mechanism: per-page protections of a
+// memfd mapped twice, fills and saves through the second view.
 type backend Pager
 
 func grant(write bool) arch.Prot {
@@ -83,4 +93,19 @@ func (b *backend) Load(id pager.PageID, write bool) error {
 // Upgrade grants read-write on a resident clean page.
 func (b *backend) Upgrade(id pager.PageID) error {
 	return b.region.Protect(arch.PageNum(id), 1, arch.ProtReadWrite)
+}
+
+// clean revokes write access, then saves the page through the second view.
+func (b *backend) clean(p arch.PageNum) error {
+	if err := b.region.Protect(p, 1, arch.ProtRead); err != nil {
+		return err
+	}
+	buf, err := b.region.AltPage(p)
+	if err != nil {
+		return err
+	}
+	if err := b.store.WritePage(p, buf); err != nil {
+		return errors.Join(err, b.region.Protect(p, 1, arch.ProtReadWrite))
+	}
+	return nil
 }

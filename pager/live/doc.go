@@ -7,16 +7,18 @@
 // fault reaches [Pager.HandleFault], which asks the core what to do and
 // carries the decision out:
 //
-//   - evict a victim: revoke access first, save it through the region's
-//     second view if it is dirty, release its memory;
-//   - fill the page through the second view, then grant access (read-only,
-//     or read-write for a declared write);
+//   - evict a victim: revoke access first, save it if it is dirty (through
+//     the region's second view, or with Uffd from the write-protected page
+//     itself), release its memory;
+//   - fill the page (through the second view, or with Uffd in one atomic
+//     step), then grant access (read-only, or read-write for a declared
+//     write);
 //   - on a write fault on a clean resident page, mark it dirty and grant
 //     read-write.
 //
 // No thread ever sees a half-filled page: the program's view grants access
 // only once the page is complete, and pages are saved only after the view
-// lost access, so no write is lost.
+// lost write access, so no write is lost.
 //
 // # Mechanisms
 //
@@ -25,6 +27,23 @@
 // (MAP_FIXED) at fault time and maps PROT_NONE anonymous memory over it to
 // evict. Both split the kernel's memory areas page by page, so the frame
 // budget is bounded by vm.max_map_count: [New] refuses a larger one.
+//
+// [Uffd] registers anonymous memory with userfaultfd (missing-page and
+// write-protect modes, UFFD_FEATURE_SIGBUS). A touch of a missing page, or
+// a write to a write-protected one, raises SIGBUS on the faulting goroutine,
+// which package faults catches like SIGSEGV: no goroutine reads the
+// userfaultfd. A load fills the page in one step (UFFDIO_COPY),
+// write-protected for a read, writable for a write; a protection fault
+// lifts the write protection (UFFDIO_WRITEPROTECT); an eviction
+// write-protects a dirty page, saves it from the program's view (which no
+// thread can write any more) and releases it (MADV_DONTNEED), which makes
+// it missing again. Page tables change, memory areas do not: the frame
+// budget is bounded only by memory. Where userfaultfd cannot be had, [New]
+// says what is missing (a [vm.UserfaultError]).
+//
+// All three count the same faults, protection faults, evictions and
+// writebacks as simulation, and UserFaults is Faults + ProtectionFaults with
+// each of them (see [Stats]).
 //
 // # Hits
 //

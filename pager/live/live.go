@@ -3,6 +3,7 @@ package live
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"vmsim/faults"
@@ -21,7 +22,14 @@ const (
 	// Remap maps pages in place with MAP_FIXED and maps PROT_NONE over them
 	// to evict.
 	Remap
+	// Uffd registers anonymous memory with userfaultfd: pages are filled
+	// with UFFDIO_COPY, write-protected while clean, and dropped with
+	// MADV_DONTNEED. It splits no memory area.
+	Uffd
 )
+
+// allMechanisms lists the mechanisms in the order Mechanisms names them.
+var allMechanisms = []Mechanism{Mprotect, Remap, Uffd}
 
 func (m Mechanism) String() string {
 	switch m {
@@ -29,6 +37,8 @@ func (m Mechanism) String() string {
 		return "mprotect"
 	case Remap:
 		return "remap"
+	case Uffd:
+		return "uffd"
 	}
 	return fmt.Sprintf("Mechanism(%d)", uint8(m))
 }
@@ -37,22 +47,29 @@ func (m Mechanism) String() string {
 // not exist.
 var ErrUnknownMechanism = errors.New("unknown mechanism")
 
-// Mechanisms returns the names of the mechanisms.
-func Mechanisms() []string { return []string{Mprotect.String(), Remap.String()} }
+// Mechanisms returns the names of the mechanisms, whether or not this
+// system supports them ([New] says).
+func Mechanisms() []string {
+	names := make([]string, len(allMechanisms))
+	for i, m := range allMechanisms {
+		names[i] = m.String()
+	}
+	return names
+}
 
 // ParseMechanism parses a mechanism name.
 func ParseMechanism(s string) (Mechanism, error) {
-	for _, m := range []Mechanism{Mprotect, Remap} {
+	for _, m := range allMechanisms {
 		if m.String() == s {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("%q (known: mprotect, remap): %w", s, ErrUnknownMechanism)
+	return 0, fmt.Errorf("%q (known: %s): %w", s, strings.Join(Mechanisms(), ", "), ErrUnknownMechanism)
 }
 
 // Options configure a Pager. A nil *Options means the defaults.
 type Options struct {
-	// Mechanism is Mprotect or Remap; zero means Mprotect.
+	// Mechanism is Mprotect, Remap or Uffd; zero means Mprotect.
 	Mechanism Mechanism
 	// Store backs the pages; nil means a swap store in the system's
 	// temporary directory, owned (and closed) by the Pager. A store given
@@ -71,8 +88,10 @@ var ErrInconsistent = errors.New("real memory and the pager disagree")
 // Stats are the core's counters plus what only real mode sees.
 type Stats struct {
 	pager.Stats
-	// UserFaults counts the faults caught in user space: with declared
-	// access kinds, Faults + ProtectionFaults.
+	// UserFaults counts the faults caught in user space (SIGSEGV, or SIGBUS
+	// with Uffd): with declared access kinds, Faults + ProtectionFaults with
+	// every mechanism. (With Uffd a protection fault is a write-protect
+	// fault, where the others take a write to a read-only page.)
 	UserFaults uint64 `json:"user_faults"`
 }
 
@@ -85,6 +104,8 @@ type Pager struct {
 	owned  bool // store created here
 	mech   Mechanism
 	shift  uint
+	// be carries the core's decisions out with mech.
+	be mechanism
 
 	// mu serialises the core and every change to the region's pages.
 	mu         sync.Mutex
@@ -99,8 +120,13 @@ type Pager struct {
 }
 
 // New maps a region of pages pages, all out of memory, and pages them with
-// policy in at most frames frames. It refuses a frame budget that would
-// split the region into more memory areas than vm.max_map_count allows.
+// policy in at most frames frames.
+//
+// With Mprotect and Remap it refuses a frame budget that would split the
+// region into more memory areas than vm.max_map_count allows (an error
+// matching vm.ErrMapLimit). Uffd splits nothing and takes any budget; where
+// userfaultfd cannot be had, New returns a *vm.UserfaultError that matches
+// vm.ErrNotSupported or os.ErrPermission and names what is missing.
 func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, error) {
 	var o Options
 	if opts != nil {
@@ -115,14 +141,28 @@ func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, err
 	if frames < 1 {
 		return nil, fmt.Errorf("%d frames: %w", frames, pager.ErrFrames)
 	}
-	if err := checkMapBudget(frames); err != nil {
-		return nil, err
+	var region *vm.Region
+	var err error
+	switch o.Mechanism {
+	case Mprotect, Remap:
+		if err := checkMapBudget(frames); err != nil {
+			return nil, err
+		}
+		region, err = vm.NewShared(pages, &vm.Options{Reserve: o.Mechanism == Remap, Name: "vmsim-live"})
+	case Uffd:
+		region, err = vm.NewAnonymous(pages, &vm.Options{Userfault: true})
+	default:
+		return nil, fmt.Errorf("%v: %w", o.Mechanism, ErrUnknownMechanism)
 	}
-	region, err := vm.NewShared(pages, &vm.Options{Reserve: o.Mechanism == Remap, Name: "vmsim-live"})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mechanism %v: %w", o.Mechanism, err)
 	}
 	lp := &Pager{region: region, reg: o.Registry, store: o.Store, mech: o.Mechanism, shift: region.PageSize().Shift()}
+	if o.Mechanism == Uffd {
+		lp.be = newUffdBackend(lp)
+	} else {
+		lp.be = (*backend)(lp)
+	}
 	if lp.store == nil {
 		s, err := pager.NewSwapStore("", region.PageSize())
 		if err != nil {
@@ -132,7 +172,7 @@ func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, err
 		lp.store, lp.owned = s, true
 	}
 	// The core drives the region through the backend.
-	if lp.core, err = pager.New(policy, frames, (*backend)(lp)); err != nil {
+	if lp.core, err = pager.New(policy, frames, lp.be); err != nil {
 		lp.closeStore()
 		region.Unmap()
 		return nil, err
@@ -178,7 +218,8 @@ func (lp *Pager) Resident() int {
 	return lp.core.Used()
 }
 
-// Classify lets the registry tell the fault's signal (always SIGSEGV here).
+// Classify lets the registry tell the fault's signal: SIGBUS with Uffd,
+// SIGSEGV otherwise.
 func (lp *Pager) Classify(a arch.Addr) arch.Signal { return lp.region.Classify(a) }
 
 // HandleFault resolves a fault in the region: it implements faults.Handler.
@@ -236,21 +277,7 @@ func (lp *Pager) touchLocked(r pager.Ref) error {
 func (lp *Pager) Sync() error {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
-	return lp.core.Flush(func(id pager.PageID) error {
-		p := arch.PageNum(id)
-		if err := lp.region.Protect(p, 1, arch.ProtRead); err != nil {
-			return err
-		}
-		buf, err := lp.region.AltPage(p)
-		if err != nil {
-			return err
-		}
-		if err := lp.store.WritePage(p, buf); err != nil {
-			lp.region.Protect(p, 1, arch.ProtReadWrite)
-			return err
-		}
-		return nil
-	})
+	return lp.core.Flush(func(id pager.PageID) error { return lp.be.clean(arch.PageNum(id)) })
 }
 
 // Close writes dirty pages back (Sync), then unregisters and unmaps the

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package vmtest
+
+import "errors"
+
+var errLinux = errors.New("vmtest: Linux only")
+
+func dropPrivileges() error { return errLinux }
+
+// DenyUserfaultfd fails: seccomp is Linux's.
+func DenyUserfaultfd() error { return errLinux }
