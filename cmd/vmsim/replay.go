@@ -66,7 +66,7 @@ Policies: ` + strings.Join(pager.Policies(), ", ") + ` (or all).`,
 	fl.StringVarP(&f.frames, "frames", "f", "3", "frame counts: `LIST` like 3,4,8 or a range FROM:TO[:STEP]")
 	fl.StringVar(&f.mode, "mode", "sim", "sim (count only), real (real memory, faults caught in user space) or kernel (plain memory: the kernel's own demand paging, counted with eBPF)")
 	fl.BoolVar(&f.kernel, "kernel", false, "real mode: also count the kernel's own page faults (eBPF as root, else perf counters)")
-	fl.StringVar(&f.mechanism, "mechanism", "mprotect", "real mode: mprotect or remap")
+	fl.StringVar(&f.mechanism, "mechanism", "mprotect", "real mode: "+strings.Join(live.Mechanisms(), ", ")+" (uffd: userfaultfd, no per-page mappings, so no vm.max_map_count bound)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random policy")
 	fl.Uint64Var(&f.tick, "tick", 0, "nfu and aging: accesses between clock ticks (0: one tick per frames accesses)")
 	fl.Uint64Var(&f.tau, "tau", 0, "wsclock: working-set window in accesses (0: 2 × frames)")
