@@ -3,6 +3,7 @@ package pager
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"sync"
@@ -70,6 +71,13 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 	if !needNext {
 		hasNext = false
 	}
+	// A dense trace gives ids already: no hash table of page numbers.
+	dr, dense := r.(traces.DenseReader)
+	if dense {
+		if ok, err := dr.Dense(); err != nil || !ok {
+			dense = false // not dense, or a bad header that Read reports
+		}
+	}
 
 	// The decoder fills chunks from a pool and hands each to every worker;
 	// the last worker done with a chunk returns it to the pool.
@@ -105,6 +113,7 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 	}
 
 	ids := traces.NewDense()
+	distinct := 0 // of a dense trace
 	buf := make([]traces.Access, o.ChunkSize)
 	var nextBuf []uint64
 	if hasNext {
@@ -119,9 +128,12 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 			}
 		}
 		var n int
-		if hasNext {
+		switch {
+		case hasNext:
 			n, err = nr.ReadNext(buf, nextBuf)
-		} else {
+		case dense:
+			n, err = dr.ReadDense(buf)
+		default:
 			n, err = r.Read(buf)
 		}
 		if n == 0 {
@@ -129,14 +141,32 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 		}
 		c := <-pool
 		c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
-		for i, a := range buf[:n] {
-			c.Pages[i], _ = ids.ID(a.Page)
-			c.Writes[i] = a.Write
+		if dense {
+			for i, a := range buf[:n] {
+				if a.Page >= uint64(distinct) {
+					if a.Page != uint64(distinct) || distinct == maxPages {
+						err = fmt.Errorf("%s: dense id %d after %d pages: %w", name, a.Page, distinct, errNotDense)
+						n = i
+						break
+					}
+					distinct++
+				}
+				c.Pages[i] = PageID(a.Page)
+				c.Writes[i] = a.Write
+			}
+			c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
+			c.Distinct = distinct
+		} else {
+			for i, a := range buf[:n] {
+				c.Pages[i], _ = ids.ID(a.Page)
+				c.Writes[i] = a.Write
+			}
+			c.Distinct = ids.Len()
 		}
 		if hasNext {
 			c.Next = append(c.Next[:0], nextBuf[:n]...)
 		}
-		c.Start, c.Distinct = start, ids.Len()
+		c.Start = start
 		start += uint64(n)
 		c.pending.Store(int32(o.Workers))
 		for _, in := range inputs {
@@ -159,6 +189,12 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 	}
 	return results, nil
 }
+
+// errNotDense is wrapped by the error for a dense reader whose ids skip.
+var errNotDense = errors.New("ids must be given in order")
+
+// maxPages is the most distinct pages a trace may have: ids are uint32.
+const maxPages = 1<<32 - 1
 
 // Load reads a whole trace into memory with dense page ids (5 bytes per
 // access, plus next uses if r supplies them).

@@ -1,6 +1,7 @@
 package pager
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -76,6 +77,27 @@ func TestStreamMatchesSweep(t *testing.T) {
 			assert.Equal(t, uint64(tr.Len()), progress)
 		})
 	}
+}
+
+// TestStreamDenseTrace: a vmt trace, whose ids are dense, replays without
+// the engine's own numbering and counts the same.
+func TestStreamDenseTrace(t *testing.T) {
+	tr := randomTrace(8, 30_000, 700, 0.3)
+	var buf bytes.Buffer
+	w, err := traces.NewVMTWriter(&buf, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(accessesOf(tr)))
+	require.NoError(t, w.Close())
+	var cfgs []Config
+	for _, name := range []string{"fifo", "lru", "clock", "arc", "s3fifo"} {
+		cfgs = append(cfgs, Config{Policy: name, Frames: 64})
+	}
+	want, err := Sweep([]*Trace{tr}, cfgs, 1)
+	require.NoError(t, err)
+	r := traces.NewVMTReader(bytes.NewReader(buf.Bytes()), tr.Name)
+	got, err := Stream(tr.Name, r, cfgs, &StreamOptions{ChunkSize: 1000})
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
 }
 
 type failingReader struct{ n int }

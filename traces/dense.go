@@ -75,3 +75,4 @@ func (m *Dense) ID(page uint64) (id uint32, added bool) {
 	}
 	return id, true
 }
+

@@ -230,7 +230,8 @@ func FuzzOracleReader(f *testing.F) {
 }
 
 func FuzzVMTReader(f *testing.F) {
-	addSeeds(f, ".vmt", []byte(""), []byte(VMTMagic), vmtBytes(hdr4k()), vmtBytes(counted(1), vmtEscape|1, 1<<64-1))
+	addSeeds(f, ".vmt", []byte(""), []byte(VMTMagic), vmtBytes(hdr4k()), vmtBytes(counted(1), vmtEscape|1, 1<<64-1),
+		vmtBytes(dense(), vmtNew, 9, vmtNew|1, 1<<64-1, 1<<1|1, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := drainBoth(t, func() Reader { return NewVMTReader(bytes.NewReader(data), "fuzz") })
 		if err != nil {

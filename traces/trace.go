@@ -98,3 +98,16 @@ func (s *sliceReader) Read(buf []Access) (int, error) {
 	s.a = s.a[n:]
 	return n, nil
 }
+
+// DenseReader is implemented by readers of formats that number pages densely
+// (vmt): a replay can take the ids as they come, with no hash table of page
+// numbers of its own.
+type DenseReader interface {
+	Reader
+	// Dense reports whether the trace is dense; it may read the header.
+	Dense() (bool, error)
+	// ReadDense is Read with each access's dense id in Access.Page: 0, 1,
+	// 2... in the order of the pages' first accesses, every id at most one
+	// more than the largest before it.
+	ReadDense(buf []Access) (int, error)
+}

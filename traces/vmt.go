@@ -23,6 +23,15 @@ import (
 // then one 8-byte little-endian word per access: page<<1 | write. A page of
 // 2^63-1 or more does not fit in 63 bits: its word is the escape
 // 0xffff_ffff_ffff_fffe | write, followed by a word holding the page.
+//
+// With flag bit 1 (dense), which this package's writer always sets, a word
+// holds a dense id instead of a page number: pages are numbered 0, 1, 2...
+// in the order of their first access, the first access to a page is the
+// word 0xffff_ffff_ffff_fffc | write followed by a word holding the page
+// number (and takes the next id), and every later access is id<<1 | write.
+// A reader keeps the table of page numbers, 8 bytes per distinct page, and a
+// replay can take the ids as they are ([DenseReader]): no hash table of page
+// numbers, which is most of the cost of replaying large traces.
 
 // VMTMagic starts every vmt trace. Like PNG's signature it holds a byte
 // above 0x7f, a CR LF pair, a DOS end-of-file and a LF, so that transfers
@@ -35,15 +44,22 @@ const VMTVersion = 1
 // VMTHeaderSize is the size of a vmt header in bytes.
 const VMTHeaderSize = 32
 
-// VMTFlagCount is the header flag that says the count field holds the
-// number of accesses.
-const VMTFlagCount = 1 << 0
+// Header flags.
+const (
+	// VMTFlagCount says the count field holds the number of accesses.
+	VMTFlagCount = 1 << 0
+	// VMTFlagDense says the words hold dense ids (see the format above).
+	VMTFlagDense = 1 << 1
+)
 
 const (
 	// vmtEscape, or'ed with the write bit, announces a page of escapePage or
 	// more in the next word.
 	vmtEscape  = 0xffff_ffff_ffff_fffe
 	escapePage = 1<<63 - 1
+	// vmtNew, or'ed with the write bit, is a dense trace's first access to
+	// a page, whose number is in the next word.
+	vmtNew = 0xffff_ffff_ffff_fffc
 )
 
 // ErrBadHeader is wrapped by the error for a binary trace whose header is
@@ -62,7 +78,7 @@ var ErrBadRecord = errors.New("bad record")
 type VMTHeader struct {
 	// Version is the format version, VMTVersion.
 	Version uint16
-	// Flags holds VMTFlagCount or nothing.
+	// Flags holds VMTFlagCount and VMTFlagDense, or nothing.
 	Flags uint16
 	// PageSize is the page size in bytes that the page numbers count in.
 	PageSize arch.PageSize
@@ -72,6 +88,9 @@ type VMTHeader struct {
 
 // CountKnown reports whether the header gives the number of accesses.
 func (h VMTHeader) CountKnown() bool { return h.Flags&VMTFlagCount != 0 }
+
+// Dense reports whether the words hold dense ids.
+func (h VMTHeader) Dense() bool { return h.Flags&VMTFlagDense != 0 }
 
 func (h VMTHeader) encode() []byte {
 	b := make([]byte, VMTHeaderSize)
@@ -98,8 +117,8 @@ func decodeVMTHeader(b []byte) (VMTHeader, error) {
 	switch {
 	case h.Version != VMTVersion:
 		return h, fmt.Errorf("expected version %d, got %d", VMTVersion, h.Version)
-	case h.Flags&^VMTFlagCount != 0:
-		return h, fmt.Errorf("expected flags 0 or 1, got %#x", h.Flags)
+	case h.Flags&^(VMTFlagCount|VMTFlagDense) != 0:
+		return h, fmt.Errorf("expected flags of at most bits 0 and 1, got %#x", h.Flags)
 	case !h.PageSize.Valid() || h.PageSize > MaxPageSize:
 		return h, fmt.Errorf("expected a page size that is a power of two up to 1 GiB, got %d", uint64(h.PageSize))
 	case !h.CountKnown() && h.Count != 0:
@@ -126,6 +145,8 @@ type VMTReader struct {
 	hdrErr  error
 	n       uint64 // accesses decoded
 	err     error  // sticky: returned after the accesses before it
+	// table maps the dense ids of a dense trace to page numbers.
+	table []uint64
 }
 
 // NewVMTReader returns a reader of the vmt format from src; name names the
@@ -187,7 +208,26 @@ func (v *VMTReader) fill() {
 // Read implements [Reader]. A trace that ends inside a record, or with
 // fewer or more accesses than its header's count, gives a *ParseError
 // wrapping [ErrTruncated] (more: [ErrBadRecord]), at the record's offset.
-func (v *VMTReader) Read(out []Access) (int, error) {
+func (v *VMTReader) Read(out []Access) (int, error) { return v.read(out, false) }
+
+// Dense implements [DenseReader]: it reads the header and reports whether
+// the trace holds dense ids.
+func (v *VMTReader) Dense() (bool, error) {
+	v.start()
+	return v.hdr.Dense(), v.hdrErr
+}
+
+// ReadDense implements [DenseReader]: Read with each access's dense id in
+// Page. It is only valid on a dense trace.
+func (v *VMTReader) ReadDense(out []Access) (int, error) {
+	v.start()
+	if v.hdrErr == nil && !v.hdr.Dense() {
+		return 0, fmt.Errorf("%s: ReadDense on a vmt trace without the dense flag", v.name)
+	}
+	return v.read(out, true)
+}
+
+func (v *VMTReader) read(out []Access, ids bool) (int, error) {
 	v.start()
 	n := 0
 	for n < len(out) && v.err == nil {
@@ -208,7 +248,15 @@ func (v *VMTReader) Read(out []Access) (int, error) {
 		if v.hdr.CountKnown() {
 			k = int(min(uint64(k), v.hdr.Count-v.n))
 		}
-		d := decodeVMT(out[n:n+k], v.buf[v.r:v.r+8*k])
+		var d int
+		switch {
+		case !v.hdr.Dense():
+			d = decodeVMT(out[n:n+k], v.buf[v.r:v.r+8*k])
+		case ids:
+			d = decodeVMTIDs(out[n:n+k], v.buf[v.r:v.r+8*k], uint64(len(v.table)))
+		default:
+			d = decodeVMTDense(out[n:n+k], v.buf[v.r:v.r+8*k], v.table)
+		}
 		n += d
 		v.n += uint64(d)
 		v.r += 8 * d
@@ -216,7 +264,11 @@ func (v *VMTReader) Read(out []Access) (int, error) {
 		if d == k {
 			continue
 		}
-		// An escape word: the page is in the next word.
+		// An escape or new-page word, or (dense) an id not given yet.
+		if w := binary.LittleEndian.Uint64(v.buf[v.r:]); v.hdr.Dense() && w < vmtNew {
+			v.err = v.perr(v.off, ErrBadRecord, fmt.Sprintf("expected an id below %d (the pages seen so far), got %d", len(v.table), w>>1))
+			break
+		}
 		if v.w-v.r < 16 {
 			if !v.eof && v.rerr == nil {
 				continue // fill, then decode the escape
@@ -230,8 +282,18 @@ func (v *VMTReader) Read(out []Access) (int, error) {
 		}
 		w := binary.LittleEndian.Uint64(v.buf[v.r:])
 		page := binary.LittleEndian.Uint64(v.buf[v.r+8:])
-		if page < escapePage {
+		switch {
+		case v.hdr.Dense() && w&^1 == vmtNew:
+			v.table = append(v.table, page)
+			if ids {
+				page = uint64(len(v.table) - 1)
+			}
+		case v.hdr.Dense():
+			v.err = v.perr(v.off, ErrBadRecord, fmt.Sprintf("expected an id or a new page in a dense trace, got the word %#x", w))
+		case page < escapePage:
 			v.err = v.perr(v.off, ErrBadRecord, fmt.Sprintf("expected an escaped page of at least %#x, got %#x", uint64(escapePage), page))
+		}
+		if v.err != nil {
 			break
 		}
 		out[n] = Access{Page: page, Write: w&1 != 0}
@@ -278,22 +340,50 @@ func decodeVMT(dst []Access, src []byte) int {
 	return len(dst)
 }
 
+// decodeVMTDense decodes the words of a dense trace, ids looked up in
+// table, and stops before the first new-page word or unknown id.
+func decodeVMTDense(dst []Access, src []byte, table []uint64) int {
+	for i := range dst {
+		w := binary.LittleEndian.Uint64(src[8*i:])
+		id := w >> 1
+		if id >= uint64(len(table)) {
+			return i
+		}
+		dst[i] = Access{Page: table[id], Write: w&1 != 0}
+	}
+	return len(dst)
+}
+
+// decodeVMTIDs is decodeVMTDense that returns the ids themselves: seen is
+// the number of ids given so far.
+func decodeVMTIDs(dst []Access, src []byte, seen uint64) int {
+	for i := range dst {
+		w := binary.LittleEndian.Uint64(src[8*i:])
+		if w>>1 >= seen {
+			return i
+		}
+		dst[i] = Access{Page: w >> 1, Write: w&1 != 0}
+	}
+	return len(dst)
+}
+
 // VMTWriter writes the vmt format.
 type VMTWriter struct {
 	w      io.Writer
 	hdr    VMTHeader
 	buf    []byte
 	n      uint64
+	ids    *Dense
 	header bool // the header is in buf or written
 	// patch, if not nil, takes the final header at offset 0 on Close when
 	// the count was not known in advance.
 	patch io.WriterAt
 }
 
-// NewVMTWriter returns a writer of the vmt format to w. nil options mean
-// the defaults. If opts.Count is 0 and w is an [*AtomicFile] that is still
-// empty, Close writes the count into the header; otherwise the header says
-// the count is unknown. Call Close at the end.
+// NewVMTWriter returns a writer of the vmt format to w, dense (see the
+// format). nil options mean the defaults. If opts.Count is 0 and w is an
+// [*AtomicFile] that is still empty, Close writes the count into the header;
+// otherwise the header says the count is unknown. Call Close at the end.
 func NewVMTWriter(w io.Writer, opts *WriterOptions) (*VMTWriter, error) {
 	if opts == nil {
 		opts = &WriterOptions{}
@@ -302,9 +392,9 @@ func NewVMTWriter(w io.Writer, opts *WriterOptions) (*VMTWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &VMTWriter{w: w, hdr: VMTHeader{Version: VMTVersion, PageSize: ps}, buf: make([]byte, 0, 64<<10)}
+	v := &VMTWriter{w: w, hdr: VMTHeader{Version: VMTVersion, Flags: VMTFlagDense, PageSize: ps}, buf: make([]byte, 0, 64<<10), ids: NewDense()}
 	if opts.Count > 0 {
-		v.hdr.Flags = VMTFlagCount
+		v.hdr.Flags |= VMTFlagCount
 		v.hdr.Count = opts.Count
 	} else if f, ok := w.(*AtomicFile); ok && f.written == 0 {
 		v.patch = f
@@ -323,11 +413,11 @@ func (v *VMTWriter) Write(as []Access) error {
 		if a.Write {
 			wb = 1
 		}
-		if a.Page < escapePage {
-			v.buf = binary.LittleEndian.AppendUint64(v.buf, a.Page<<1|wb)
-		} else {
-			v.buf = binary.LittleEndian.AppendUint64(v.buf, vmtEscape|wb)
+		if id, added := v.ids.ID(a.Page); added {
+			v.buf = binary.LittleEndian.AppendUint64(v.buf, vmtNew|wb)
 			v.buf = binary.LittleEndian.AppendUint64(v.buf, a.Page)
+		} else {
+			v.buf = binary.LittleEndian.AppendUint64(v.buf, uint64(id)<<1|wb)
 		}
 		if len(v.buf) > cap(v.buf)-16 {
 			if err := v.flush(); err != nil {
@@ -359,7 +449,7 @@ func (v *VMTWriter) Close() error {
 	}
 	if v.patch != nil {
 		h := v.hdr
-		h.Flags, h.Count = VMTFlagCount, v.n
+		h.Flags, h.Count = h.Flags|VMTFlagCount, v.n
 		if _, err := v.patch.WriteAt(h.encode(), 0); err != nil {
 			return fmt.Errorf("vmt: writing the count into the header: %w", err)
 		}

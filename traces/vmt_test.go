@@ -84,7 +84,7 @@ func TestVMTReaderErrors(t *testing.T) {
 		{"short header", []byte(VMTMagic + "\x01\x00"), ErrTruncated, 10, 0, "expected 32"},
 		{"bad magic", bad(func(b []byte) { b[1] = 'X' }), ErrBadHeader, 0, 0, "magic"},
 		{"future version", bad(func(b []byte) { b[8] = 2 }), ErrBadHeader, 0, 0, "expected version 1, got 2"},
-		{"unknown flag", bad(func(b []byte) { b[10] = 2 }), ErrBadHeader, 0, 0, "flags"},
+		{"unknown flag", bad(func(b []byte) { b[10] = 4 }), ErrBadHeader, 0, 0, "flags"},
 		{"page size not a power of two", bad(func(b []byte) { b[12] = 3 }), ErrBadHeader, 0, 0, "page size"},
 		{"zero page size", bad(func(b []byte) { b[13], b[12] = 0, 0 }), ErrBadHeader, 0, 0, "page size"},
 		{"count without its flag", bad(func(b []byte) { b[16] = 1 }), ErrBadHeader, 0, 0, "count 0"},
@@ -94,6 +94,9 @@ func TestVMTReaderErrors(t *testing.T) {
 		{"escaped small page", vmtBytes(hdr4k(), 2, vmtEscape, 7), ErrBadRecord, 40, 1, "expected an escaped page"},
 		{"fewer than the count", vmtBytes(counted(3), 2, 4), ErrTruncated, 48, 2, "expected 3 accesses"},
 		{"more than the count", vmtBytes(counted(1), 2, 4), ErrBadRecord, 40, 1, "count of 1"},
+		{"dense: an id before its page", vmtBytes(dense(), vmtNew, 5, 0<<1, 1<<1), ErrBadRecord, 56, 2, "expected an id below 1"},
+		{"dense: an escape word", vmtBytes(dense(), vmtEscape, 1<<63), ErrBadRecord, 32, 0, "expected an id or a new page"},
+		{"dense: new page at the end", vmtBytes(dense(), vmtNew|1), ErrTruncated, 32, 0, "page word after the escape"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,7 +127,7 @@ func TestVMTHeader(t *testing.T) {
 }
 
 func TestVMTRoundTrip(t *testing.T) {
-	in := []Access{{0, false}, {7, true}, {escapePage - 1, false}, {escapePage, true}, {1<<64 - 1, false}, {42, true}}
+	in := []Access{{0, false}, {7, true}, {escapePage - 1, false}, {escapePage, true}, {1<<64 - 1, false}, {42, true}, {7, false}, {0, true}}
 	tests := []struct {
 		name  string
 		opts  *WriterOptions
@@ -141,7 +144,7 @@ func TestVMTRoundTrip(t *testing.T) {
 			require.NoError(t, w.Write(in[:2]))
 			require.NoError(t, w.Write(in[2:]))
 			require.NoError(t, w.Close())
-			assert.Equal(t, VMTHeaderSize+8*len(in)+16, buf.Len(), "8 bytes an access, 16 for each escaped one")
+			assert.Equal(t, VMTHeaderSize+8*len(in)+8*6, buf.Len(), "8 bytes an access, 8 more for each of the 6 pages")
 			r := NewVMTReader(&buf, "rt")
 			h, err := r.Header()
 			require.NoError(t, err)
@@ -177,4 +180,41 @@ func TestVMTWriterPatchesCountIntoAtomicFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, h.CountKnown())
 	assert.Equal(t, uint64(2), h.Count)
+}
+
+// dense returns the header this package's writer writes: dense, count
+// unknown.
+func dense() VMTHeader {
+	return VMTHeader{Version: VMTVersion, Flags: VMTFlagDense, PageSize: 4096}
+}
+
+func TestVMTDense(t *testing.T) {
+	// Pages 1000, 7, 1000, 1<<64-1, 7: ids 0, 1, 0, 2, 1.
+	in := vmtBytes(dense(), vmtNew, 1000, vmtNew|1, 7, 0<<1|1, vmtNew, 1<<64-1, 1<<1)
+	pages, err := ReadAll(NewVMTReader(bytes.NewReader(in), "d"))
+	require.NoError(t, err)
+	assert.Equal(t, []Access{{1000, false}, {7, true}, {1000, true}, {1<<64 - 1, false}, {7, false}}, pages)
+
+	r := NewVMTReader(bytes.NewReader(in), "d")
+	d, err := r.Dense()
+	require.NoError(t, err)
+	require.True(t, d)
+	var ids []Access
+	buf := make([]Access, 2) // small batches: new pages across calls
+	for {
+		n, err := r.ReadDense(buf)
+		ids = append(ids, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+	}
+	assert.Equal(t, []Access{{0, false}, {1, true}, {0, true}, {2, false}, {1, false}}, ids)
+
+	plain := NewVMTReader(bytes.NewReader(vmtBytes(hdr4k(), 2)), "p")
+	d, err = plain.Dense()
+	require.NoError(t, err)
+	assert.False(t, d)
+	_, err = plain.ReadDense(buf)
+	assert.ErrorContains(t, err, "without the dense flag")
 }

@@ -84,7 +84,7 @@ func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
 	}
 	defer t.close()
 	bar := newProgress(cmd.ErrOrStderr(), t.size, "mrc "+path)
-	c, err := mrc.Compute(t, &mrc.Options{Rate: f.sample, Progress: func(uint64) { bar.set(t.read.Load()) }})
+	c, err := mrc.Compute(t.reader, &mrc.Options{Rate: f.sample, Progress: func(uint64) { bar.set(t.read.Load()) }})
 	bar.done()
 	if err != nil {
 		return err

@@ -222,7 +222,7 @@ func streamTrace(cmd *cobra.Command, path string, f traceFlags, cfgs []pager.Con
 	defer t.close()
 	bar := newProgress(cmd.ErrOrStderr(), t.size, "replay "+path)
 	defer bar.done()
-	return pager.Stream(path, t, cfgs, &pager.StreamOptions{
+	return pager.Stream(path, t.reader, cfgs, &pager.StreamOptions{
 		Context:  cmd.Context(),
 		Progress: func(uint64) { bar.set(t.read.Load()) },
 	})

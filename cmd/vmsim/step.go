@@ -99,11 +99,11 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 		return err
 	}
 	defer t.close()
-	var r traces.Reader = t
+	var r traces.Reader = t.reader
 	if f.limit > 0 && f.policy != "opt" {
 		// opt needs the whole trace for next uses; the others only the
 		// accesses shown.
-		r = &limitReader{r: t, n: f.limit}
+		r = &limitReader{r: t.reader, n: f.limit}
 	}
 	tr, err := pager.Load(path, r, nil)
 	if err != nil {

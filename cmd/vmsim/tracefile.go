@@ -44,11 +44,13 @@ func (f traceFlags) check(cmd *cobra.Command) error {
 // openedTrace is a trace being read: its reader, its name, and how far the
 // reading got in bytes out of size (0 if unknown, as for stdin).
 type openedTrace struct {
-	traces.Reader
-	name  string
-	size  int64
-	read  *atomic.Int64
-	close func() error
+	// reader is the format's own reader: pass it on as it is, so that
+	// optional interfaces (next uses, dense ids) reach the engine.
+	reader traces.Reader
+	name   string
+	size   int64
+	read   *atomic.Int64
+	close  func() error
 }
 
 // countingReader counts the bytes read through it, for progress bars.
@@ -86,7 +88,7 @@ func openTrace(path string, f traceFlags, stdin io.Reader) (*openedTrace, error)
 		return nil, err
 	}
 	fileClose := t.close
-	t.Reader = r
+	t.reader = r
 	t.close = func() error { return errors.Join(closer.Close(), fileClose()) }
 	return t, nil
 }
@@ -98,5 +100,5 @@ func loadTrace(path string, f traceFlags, stdin io.Reader) (*pager.Trace, error)
 		return nil, err
 	}
 	defer t.close()
-	return pager.Load(path, t, nil)
+	return pager.Load(path, t.reader, nil)
 }

@@ -86,7 +86,7 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 		return err
 	}
 	defer t.close()
-	tr, err := pager.Load(path, t, nil)
+	tr, err := pager.Load(path, t.reader, nil)
 	if err != nil {
 		return err
 	}
