@@ -75,4 +75,3 @@ func (m *Dense) ID(page uint64) (id uint32, added bool) {
 	}
 	return id, true
 }
-

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // parseFrames parses a frame list: "3", "3,4,8", a range "4:64:4" (from 4
@@ -66,4 +68,18 @@ func atoiPositive(s string) (int, error) {
 		return 0, fmt.Errorf("%d frames: must be at least 1", n)
 	}
 	return n, nil
+}
+
+// checkOutput validates --output against the formats a command writes, and
+// --plot (if set) against the image formats.
+func checkOutput(cmd *cobra.Command, output string, formats []string, plot string) error {
+	if !slices.Contains(formats, output) {
+		return usageErrorf(cmd, "--output %q: want %s", output, strings.Join(formats, ", "))
+	}
+	if plot != "" {
+		if _, err := plotFormat(plot); err != nil {
+			return usageErrorf(cmd, "--plot: %v", err)
+		}
+	}
+	return nil
 }

@@ -68,15 +68,8 @@ func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
 	if cmd.Flags().Changed("sample") && !(f.sample > 0 && f.sample <= 1) {
 		return usageErrorf(cmd, "--sample %v: the rate must be in (0, 1]", f.sample)
 	}
-	switch f.output {
-	case "table", "json", "csv":
-	default:
-		return usageErrorf(cmd, "--output %q: want table, json or csv", f.output)
-	}
-	if f.plot != "" {
-		if _, err := plotFormat(f.plot); err != nil {
-			return usageErrorf(cmd, "--plot: %v", err)
-		}
+	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
+		return err
 	}
 	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {

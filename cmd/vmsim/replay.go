@@ -110,15 +110,8 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 	if f.kernel && f.mode != "real" {
 		return usageErrorf(cmd, "--kernel needs --mode real (simulation has no memory for the kernel to fault on)")
 	}
-	switch f.output {
-	case "table", "json", "csv":
-	default:
-		return usageErrorf(cmd, "--output %q: want table, json or csv", f.output)
-	}
-	if f.plot != "" {
-		if _, err := plotFormat(f.plot); err != nil {
-			return usageErrorf(cmd, "--plot: %v", err)
-		}
+	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
+		return err
 	}
 	if stdins := len(args) - len(slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-" })); stdins > 1 {
 		return usageErrorf(cmd, "standard input (-) can be read only once")

@@ -91,8 +91,8 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	if f.limit < 0 {
 		return usageErrorf(cmd, "--limit %d: must be 0 (all) or more", f.limit)
 	}
-	if f.output != "table" && f.output != "json" {
-		return usageErrorf(cmd, "--output %q: want table or json", f.output)
+	if err := checkOutput(cmd, f.output, []string{"table", "json"}, ""); err != nil {
+		return err
 	}
 	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {

@@ -71,15 +71,8 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 			return usageErrorf(cmd, "--frames %d: must be at least 1", f.frames)
 		}
 	}
-	switch f.output {
-	case "table", "json", "csv":
-	default:
-		return usageErrorf(cmd, "--output %q: want table, json or csv", f.output)
-	}
-	if f.plot != "" {
-		if _, err := plotFormat(f.plot); err != nil {
-			return usageErrorf(cmd, "--plot: %v", err)
-		}
+	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
+		return err
 	}
 	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {
