@@ -132,7 +132,7 @@ func (p *wsclock) Inspect() ([]Frame, string) {
 		if s == p.f.vacated {
 			continue
 		}
-		note := fmt.Sprintf("R=%s last=%d", bit(p.ref[s]), p.last[s])
+		note := fmt.Sprintf("R=%s last=%d", bit(p.refSet(s)), p.last[s])
 		if s == p.f.hand {
 			note = ">" + note
 		}
