@@ -197,9 +197,17 @@ var errNotDense = errors.New("ids must be given in order")
 const maxPages = 1<<32 - 1
 
 // Load reads a whole trace into memory with dense page ids (5 bytes per
-// access, plus next uses if r supplies them).
+// access, plus next uses if r supplies them). A reader that knows its count
+// ([traces.Counter]) gets its memory sized once: growing slices by appending
+// would hold old and new arrays at once.
 func Load(name string, r traces.Reader, progress func(uint64)) (*Trace, error) {
 	b := NewBuilder(name)
+	if c, ok := r.(traces.Counter); ok {
+		if n, ok := c.Count(); ok && n < 1<<40 {
+			b.t.Pages = make([]PageID, 0, n)
+			b.t.Writes = make([]bool, 0, n)
+		}
+	}
 	buf := make([]traces.Access, 1<<16)
 	nr, hasNext := r.(traces.NextReader)
 	var next, nextBuf []uint64

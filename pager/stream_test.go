@@ -121,3 +121,19 @@ func TestStreamReportsReadErrors(t *testing.T) {
 	_, err = Stream("x", &failingReader{}, []Config{{Policy: "nope", Frames: 2}}, nil)
 	assert.ErrorIs(t, err, ErrUnknownPolicy)
 }
+
+// TestLoadSizesOnce: a reader that knows its count gets slices of exactly
+// that size, never grown (opt's memory stays within 16 bytes per access).
+func TestLoadSizesOnce(t *testing.T) {
+	tr := randomTrace(2, 5000, 100, 0.2)
+	var buf bytes.Buffer
+	w, err := traces.NewVMTWriter(&buf, &traces.WriterOptions{Count: uint64(tr.Len())})
+	require.NoError(t, err)
+	require.NoError(t, w.Write(accessesOf(tr)))
+	require.NoError(t, w.Close())
+	got, err := Load("sized", traces.NewVMTReader(&buf, "sized"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, tr.Pages, got.Pages)
+	assert.Equal(t, tr.Len(), cap(got.Pages))
+	assert.Equal(t, tr.Len(), cap(got.Writes))
+}

@@ -111,3 +111,11 @@ type DenseReader interface {
 	// more than the largest before it.
 	ReadDense(buf []Access) (int, error)
 }
+
+// Counter is implemented by readers of formats that say how many accesses
+// the trace holds (a vmt header), so that a consumer that keeps the whole
+// trace can size its memory once instead of growing it.
+type Counter interface {
+	// Count returns the number of accesses, or false if it is not known.
+	Count() (uint64, bool)
+}

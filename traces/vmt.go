@@ -210,6 +210,12 @@ func (v *VMTReader) fill() {
 // wrapping [ErrTruncated] (more: [ErrBadRecord]), at the record's offset.
 func (v *VMTReader) Read(out []Access) (int, error) { return v.read(out, false) }
 
+// Count implements [Counter]: the header's count of accesses, if it has one.
+func (v *VMTReader) Count() (uint64, bool) {
+	v.start()
+	return v.hdr.Count, v.hdrErr == nil && v.hdr.CountKnown()
+}
+
 // Dense implements [DenseReader]: it reads the header and reports whether
 // the trace holds dense ids.
 func (v *VMTReader) Dense() (bool, error) {
