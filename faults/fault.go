@@ -33,12 +33,15 @@ type Fault struct {
 // Addr returns the faulting address, as the runtime's own value does.
 func (f *Fault) Addr() uintptr { return uintptr(f.Address) }
 
-// Error describes the fault: "SIGSEGV at 0x7f00: write".
+// Error describes the fault: "memory fault (SIGSEGV) at 0x7f00: write access".
 func (f *Fault) Error() string {
 	return fmt.Sprintf("memory fault (%v) at %v: %v access", f.Signal, f.Address, f.Access)
 }
 
-// Repanic raises the runtime's original panic value again.
+// Repanic raises the runtime's original panic value again. Raised after the
+// guarded function returned, the crash shows where Repanic was called; the
+// registry re-raises unowned faults before that, with the faulting frames
+// still on the stack.
 func (f *Fault) Repanic() { panic(f.value) }
 
 // UnresolvedError reports a fault whose handler returned without making the
@@ -65,15 +68,17 @@ type addresser interface {
 // raised, as a [*Fault], or nil if fn returned normally. Nil dereferences and
 // every other panic propagate unchanged. Catch does not retry.
 func Catch(fn func()) error {
-	if f := catch(fn); f != nil {
+	if f := catch(fn, nil); f != nil {
 		return f
 	}
 	return nil
 }
 
-// catch is Catch returning the concrete type. Its only allocation is the
-// Fault, and only when a fault happens.
-func catch(fn func()) (f *Fault) {
+// catch is Catch returning the concrete type. A fault at an address that no
+// area of reg (if not nil) owns is re-raised at once, from the deferred
+// function, so that the crash still shows the faulting frames. Its only
+// allocation is the Fault, and only when a fault happens.
+func catch(fn func(), reg *Registry) (f *Fault) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		v := recover()
@@ -83,6 +88,11 @@ func catch(fn func()) (f *Fault) {
 		a, ok := v.(addresser)
 		if !ok {
 			panic(v)
+		}
+		if reg != nil {
+			if _, _, owned := reg.Lookup(arch.Addr(a.Addr())); !owned {
+				panic(v)
+			}
 		}
 		f = &Fault{Address: arch.Addr(a.Addr()), value: v}
 	}()

@@ -5,6 +5,7 @@ package faults
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -363,4 +364,27 @@ func TestRegistryConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Empty(t, reg.load())
+}
+
+// faultyFunction is the frame a crash must show.
+//
+//go:noinline
+func faultyFunction(b []byte) { b[0] = 1 }
+
+// TestUnownedFaultCrashesAtItsSource: a fault nobody owns crashes the
+// process as a bare fault would, with the signal and the faulting frame in
+// the trace (I4: real bugs crash loudly, and say where).
+func TestUnownedFaultCrashesAtItsSource(t *testing.T) {
+	if os.Getenv("VMSIM_FAULTS_CRASH") == "1" {
+		mem, _ := syscall.Mmap(-1, 0, pageSize, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		reg := &Registry{}
+		_ = reg.Do(arch.AccessWrite, func() { faultyFunction(mem) })
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestUnownedFaultCrashesAtItsSource$")
+	cmd.Env = append(os.Environ(), "VMSIM_FAULTS_CRASH=1")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the process must crash")
+	assert.Contains(t, string(out), "[signal SIGSEGV")
+	assert.Contains(t, string(out), "faults.faultyFunction")
 }

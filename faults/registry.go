@@ -71,7 +71,10 @@ var Default = &Registry{}
 
 // Register gives h the faults in r. r must not overlap a registered area.
 func (reg *Registry) Register(r arch.Range, h Handler) error {
-	if r.Empty() || h == nil {
+	if h == nil {
+		return fmt.Errorf("register %v: nil handler", r)
+	}
+	if r.Empty() {
 		return fmt.Errorf("register %v: %w", r, ErrEmptyRange)
 	}
 	reg.mu.Lock()
@@ -156,12 +159,14 @@ func (reg *Registry) run(fn func(), kind arch.AccessKind, kindAt func() arch.Acc
 	var last arch.Addr
 	same := 0
 	for {
-		f := catch(fn)
+		f := catch(fn, reg)
 		if f == nil {
 			return nil
 		}
 		h, _, ok := reg.Lookup(f.Address)
 		if !ok {
+			// Unregistered between the fault and now: re-raise as if
+			// nobody had owned it.
 			f.Repanic()
 		}
 		f.Access = kind
