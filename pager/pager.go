@@ -238,6 +238,14 @@ func (p *Pager) fault(r Ref) (Outcome, error) {
 	return out, nil
 }
 
+// CountHit counts an access as a hit without telling the policy: for real
+// mode, an access that completed while its page was resident, reported after
+// another thread evicted it.
+func (p *Pager) CountHit(write bool) {
+	p.count(Ref{Write: write})
+	p.stats.Hits++
+}
+
 func (p *Pager) count(r Ref) {
 	p.stats.Accesses++
 	if r.Write {

@@ -27,8 +27,8 @@ func (lp *Pager) WriteAt(p arch.PageNum, off int, data []byte) error {
 // that faults part-way is simply redone: it is idempotent.
 func (lp *Pager) access(p arch.PageNum, off, n int, write bool, op func(mem []byte)) error {
 	ps := int(lp.region.PageSize())
-	if int(p) >= lp.region.Pages() || off < 0 || n < 0 || off+n > ps {
-		return fmt.Errorf("access [%d, %d) of page %d: outside the page or the %d-page region", off, off+n, p, lp.region.Pages())
+	if p >= arch.PageNum(lp.region.Pages()) || off < 0 || n < 0 || off > ps-n {
+		return fmt.Errorf("access of %d bytes at offset %d of page %d: outside the page or the %d-page region", n, off, p, lp.region.Pages())
 	}
 	mem := lp.region.Bytes()[int(p)*ps+off : int(p)*ps+off+n]
 	kind := arch.AccessRead
@@ -40,15 +40,16 @@ func (lp *Pager) access(p arch.PageNum, off, n int, write bool, op func(mem []by
 		return err
 	}
 	if faulted {
-		return nil
+		return nil // the handler told the core
 	}
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
 	id := pager.PageID(p)
 	if !lp.core.Resident(id) || (write && !lp.core.Dirty(id)) {
 		// Evicted (or cleaned) by another goroutine after the access
-		// completed: the access was a hit when it happened, and the page's
-		// state now comes from that eviction.
+		// completed: it was a hit when it happened. Count it, without
+		// telling the policy of a page that is gone.
+		lp.core.CountHit(write)
 		return nil
 	}
 	_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: pager.Never})
@@ -76,6 +77,20 @@ func (lp *Pager) Replay(t *pager.Trace) (Stats, error) {
 	faultedAt := -1
 	var ref pager.Ref
 	var err error
+	// The trace's times continue the Pager's virtual time, so that a
+	// replay after other accesses (or another replay) never goes back.
+	lp.mu.Lock()
+	base := lp.clock
+	lp.clock += uint64(n)
+	lp.mu.Unlock()
+	refAt := func(i int) pager.Ref {
+		r := t.Ref(i)
+		r.Time += base
+		if r.Next != pager.Never {
+			r.Next += base
+		}
+		return r
+	}
 	body := func() {
 		var s byte
 		for ; i < n; i++ {
@@ -89,7 +104,7 @@ func (lp *Pager) Replay(t *pager.Trace) (Stats, error) {
 				continue
 			}
 			lp.mu.Lock()
-			err = lp.touchLocked(t.Ref(i))
+			err = lp.touchLocked(refAt(i))
 			lp.mu.Unlock()
 			if err != nil {
 				return
@@ -102,7 +117,7 @@ func (lp *Pager) Replay(t *pager.Trace) (Stats, error) {
 			err = fmt.Errorf("access %d to page %d faulted twice: %w", i, pages[i], ErrInconsistent)
 		}
 		faultedAt = i
-		ref = t.Ref(i)
+		ref = refAt(i)
 		lp.replay = &ref
 		if writes[i] {
 			return arch.AccessWrite

@@ -51,9 +51,17 @@
 // cannot read it. [Pager.Replay] therefore tells the core of every access
 // that did not fault (a hit), so that the policy sees the same sequence as in
 // simulation and the counts agree (invariant I1). The accessors
-// [Pager.ReadAt] and [Pager.WriteAt] do the same. Code that touches the
-// region directly through faults reports only its faults, as a kernel
+// [Pager.ReadAt] and [Pager.WriteAt] do the same, with two approximations
+// when goroutines race: a fault that another goroutine resolved first counts
+// as a hit (and as a user fault), and an access that a page's eviction
+// overtook after it completed counts as a hit the policy does not hear of; a
+// page evicted again before the faulting goroutine retries faults, and
+// counts, again. Data is never affected (invariant I3). Code that touches
+// the region directly through faults reports only its faults, as a kernel
 // without accessed bits would see it.
+//
+// Replay's virtual times continue the Pager's clock, so that replays and
+// accesses can follow one another.
 //
 // # Lock order
 //

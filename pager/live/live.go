@@ -89,9 +89,10 @@ var ErrInconsistent = errors.New("real memory and the pager disagree")
 type Stats struct {
 	pager.Stats
 	// UserFaults counts the faults caught in user space (SIGSEGV, or SIGBUS
-	// with Uffd): with declared access kinds, Faults + ProtectionFaults with
-	// every mechanism. (With Uffd a protection fault is a write-protect
-	// fault, where the others take a write to a read-only page.)
+	// with Uffd): in Replay, Faults + ProtectionFaults with every mechanism.
+	// (With Uffd a protection fault is a write-protect fault, where the
+	// others take a write to a read-only page.) Under concurrent access it
+	// also counts faults that another goroutine resolved first.
 	UserFaults uint64 `json:"user_faults"`
 }
 
@@ -145,7 +146,7 @@ func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, err
 	var err error
 	switch o.Mechanism {
 	case Mprotect, Remap:
-		if err := checkMapBudget(frames); err != nil {
+		if err := checkMapBudget(min(frames, pages)); err != nil {
 			return nil, err
 		}
 		region, err = vm.NewShared(pages, &vm.Options{Reserve: o.Mechanism == Remap, Name: "vmsim-live"})
@@ -245,8 +246,10 @@ func (lp *Pager) HandleFault(f *faults.Fault) error {
 		switch {
 		case f.Access == arch.AccessRead, lp.core.Dirty(id):
 			// Another goroutine loaded (or upgraded) the page between the
-			// fault and now: retry.
-			return nil
+			// fault and now: the access hits on its retry. Tell the core
+			// now; the accessor does not report accesses that faulted.
+			_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: pager.Never})
+			return err
 		}
 		// A fault on a clean resident page is a write (declared or not).
 		write = true
@@ -281,10 +284,15 @@ func (lp *Pager) Sync() error {
 }
 
 // Close writes dirty pages back (Sync), then unregisters and unmaps the
-// region and closes the store if the Pager created it.
+// region and closes the store if the Pager created it. If the write-back
+// fails, Close returns its error and leaves everything in place, memory
+// included: the dirty pages are not lost, and Close can be called again.
+// No access may run during or after Close.
 func (lp *Pager) Close() error {
-	errs := []error{lp.Sync()}
-	errs = append(errs, lp.reg.Unregister(lp.region.Range()))
+	if err := lp.Sync(); err != nil {
+		return fmt.Errorf("close: writing dirty pages back: %w", err)
+	}
+	errs := []error{lp.reg.Unregister(lp.region.Range())}
 	errs = append(errs, lp.region.Unmap())
 	errs = append(errs, lp.closeStore())
 	return errors.Join(errs...)

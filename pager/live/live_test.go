@@ -334,3 +334,51 @@ func TestMemoryStaysWithinFrames(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessorsCountEveryAccess: with goroutines racing for few frames, the
+// accessors still count each access once or more (a refault after a second
+// eviction counts again), never less.
+func TestAccessorsCountEveryAccess(t *testing.T) {
+	for _, mech := range mechanisms {
+		t.Run(mech.String(), func(t *testing.T) {
+			lp := newLive(t, 16, "lru", 4, &Options{Mechanism: mech})
+			const workers, each = 8, 300
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					buf := make([]byte, 1)
+					for i := range each {
+						if err := lp.ReadAt(arch.PageNum((w+i)%16), 0, buf); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			st := lp.Stats()
+			assert.GreaterOrEqual(t, st.Accesses, uint64(workers*each))
+			assert.Equal(t, st.Accesses, st.Hits+st.Faults)
+			assert.LessOrEqual(t, st.Accesses, uint64(workers*each)+st.UserFaults, "at most one extra count per fault")
+		})
+	}
+}
+
+func TestAccessorBounds(t *testing.T) {
+	lp := newLive(t, 2, "lru", 2, nil)
+	buf := make([]byte, 8)
+	assert.Error(t, lp.ReadAt(1<<63, 0, buf), "page numbers past int64")
+	assert.Error(t, lp.ReadAt(0, int(^uint(0)>>1), buf), "offsets that overflow")
+	assert.Error(t, lp.ReadAt(2, 0, buf))
+	assert.Error(t, lp.WriteAt(0, int(arch.SystemPageSize())-4, buf), "past the end of the page")
+	assert.NoError(t, lp.WriteAt(1, int(arch.SystemPageSize())-8, buf))
+}
+
+func TestSmallRegionTakesAnyBudget(t *testing.T) {
+	pol, _ := pager.NewPolicy("lru", pager.Options{})
+	limit, err := vm.MapLimit()
+	require.NoError(t, err)
+	lp, err := New(5, pol, limit, nil)
+	require.NoError(t, err, "5 pages can never split more than 5 areas, whatever the frames")
+	require.NoError(t, lp.Close())
+}
