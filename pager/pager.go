@@ -121,8 +121,13 @@ const (
 	dirty
 )
 
-// ErrFrames is matched by the error for a frame budget below one.
-var ErrFrames = errors.New("frames must be at least 1")
+// ErrFrames is matched by the error for a frame budget below one or above
+// MaxFrames.
+var ErrFrames = errors.New("frames must be at least 1 and at most 2^26")
+
+// MaxFrames is the largest frame budget: policies keep arrays of frames
+// entries, and 2^26 frames is 256 GiB of 4 KiB pages.
+const MaxFrames = 1 << 26
 
 // Pager is the decision core: a resident set of at most Frames pages, the
 // dirty bits, the counters, and a policy. It is not safe for concurrent use:
@@ -140,7 +145,7 @@ type Pager struct {
 // New returns a pager with frames frames, driven by policy, whose decisions
 // backend carries out (nil for pure simulation). It resets the policy.
 func New(policy Policy, frames int, backend Backend) (*Pager, error) {
-	if frames < 1 {
+	if frames < 1 || frames > MaxFrames {
 		return nil, fmt.Errorf("%d frames: %w", frames, ErrFrames)
 	}
 	p := &Pager{policy: policy, frames: frames, backend: backend}

@@ -157,6 +157,11 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 			c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
 			c.Distinct = distinct
 		} else {
+			if ids.Len() > maxPages-n {
+				err = fmt.Errorf("%s: more than %d distinct pages", name, maxPages)
+				n = 0
+			}
+			c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
 			for i, a := range buf[:n] {
 				c.Pages[i], _ = ids.ID(a.Page)
 				c.Writes[i] = a.Write
@@ -194,7 +199,7 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 var errNotDense = errors.New("ids must be given in order")
 
 // maxPages is the most distinct pages a trace may have: ids are uint32.
-const maxPages = 1<<32 - 1
+const maxPages = 1<<32 - 2
 
 // Load reads a whole trace into memory with dense page ids (5 bytes per
 // access, plus next uses if r supplies them). A reader that knows its count
@@ -203,7 +208,10 @@ const maxPages = 1<<32 - 1
 func Load(name string, r traces.Reader, progress func(uint64)) (*Trace, error) {
 	b := NewBuilder(name)
 	if c, ok := r.(traces.Counter); ok {
-		if n, ok := c.Count(); ok && n < 1<<40 {
+		// A header can lie (or be damaged): trust it up to 2^27 accesses
+		// (640 MiB of ids and flags); past that, slices grow as read.
+		if n, ok := c.Count(); ok {
+			n = min(n, 1<<27)
 			b.t.Pages = make([]PageID, 0, n)
 			b.t.Writes = make([]bool, 0, n)
 		}
@@ -222,6 +230,9 @@ func Load(name string, r traces.Reader, progress func(uint64)) (*Trace, error) {
 			next = append(next, nextBuf[:n]...)
 		} else {
 			n, err = r.Read(buf)
+		}
+		if b.ids.Len() > maxPages-n {
+			return nil, fmt.Errorf("%s: more than %d distinct pages", name, maxPages)
 		}
 		for _, a := range buf[:n] {
 			b.Add(a.Page, a.Write)

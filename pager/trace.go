@@ -144,9 +144,7 @@ func Run(t *Trace, cfg Config, step func(i int, o Outcome, p *Pager)) (Result, e
 		if err != nil {
 			return Result{}, err
 		}
-		if step != nil {
-			step(i, o, p)
-		}
+		step(i, o, p)
 	}
 	return Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: p.Stats()}, nil
 }

@@ -333,9 +333,6 @@ func (v *VMTReader) perr(off int64, sentinel error, what string) error {
 // stops before the first escape word. It returns how many it decoded.
 func decodeVMT(dst []Access, src []byte) int {
 	for i := range dst {
-		if len(src) < 8 {
-			return i
-		}
 		w := binary.LittleEndian.Uint64(src)
 		if w >= vmtEscape {
 			return i
@@ -380,7 +377,8 @@ type VMTWriter struct {
 	buf    []byte
 	n      uint64
 	ids    *Dense
-	header bool // the header is in buf or written
+	err    error // the first write error, sticky
+	header bool  // the header is in buf or written
 	// patch, if not nil, takes the final header at offset 0 on Close when
 	// the count was not known in advance.
 	patch io.WriterAt
@@ -435,10 +433,15 @@ func (v *VMTWriter) Write(as []Access) error {
 	return nil
 }
 
+// flush writes the buffer. Its error is sticky: a writer that lost bytes
+// must not go on as if the file were whole.
 func (v *VMTWriter) flush() error {
-	_, err := v.w.Write(v.buf)
+	if v.err != nil {
+		return v.err
+	}
+	_, v.err = v.w.Write(v.buf)
 	v.buf = v.buf[:0]
-	return err
+	return v.err
 }
 
 // Close implements [Writer]. If the writer was told a count, writing

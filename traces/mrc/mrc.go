@@ -67,6 +67,9 @@ func (c *Curve) Misses(frames int) uint64 {
 	if c.Rate == 1 {
 		return m
 	}
+	if c.Accesses == 0 {
+		return 0 // nothing sampled: no estimate
+	}
 	return uint64(float64(m)/float64(c.Accesses)*float64(c.Total) + 0.5)
 }
 
@@ -94,8 +97,13 @@ type Options struct {
 	Progress func(uint64)
 }
 
-// ErrRate is matched by the error for a sampling rate outside (0, 1].
-var ErrRate = errors.New("sampling rate must be in (0, 1]")
+// ErrRate is matched by the error for a sampling rate outside
+// [MinRate, 1].
+var ErrRate = errors.New("sampling rate must be in [2^-24, 1]")
+
+// MinRate is the smallest sampling rate: pages are sampled by 24 bits of a
+// hash.
+const MinRate = 1.0 / (1 << 24)
 
 // Compute reads r to its end and returns its curve.
 func Compute(r traces.Reader, opts *Options) (*Curve, error) {
@@ -107,7 +115,7 @@ func Compute(r traces.Reader, opts *Options) (*Curve, error) {
 		}
 		progress = opts.Progress
 	}
-	if !(rate > 0 && rate <= 1) {
+	if !(rate >= MinRate && rate <= 1) {
 		return nil, fmt.Errorf("rate %v: %w", rate, ErrRate)
 	}
 	threshold := uint64(rate * (1 << 24))

@@ -80,8 +80,23 @@ func TestSampledCurveIsClose(t *testing.T) {
 	assert.InDelta(t, float64(exact.Distinct()), float64(sampled.Distinct()), 0.1*float64(exact.Distinct()))
 }
 
+func TestNothingSampled(t *testing.T) {
+	// A 12-access trace at rate 2^-20 samples no page: no estimate, not a
+	// NaN turned into a count.
+	var as []traces.Access
+	for i := range 12 {
+		as = append(as, traces.Access{Page: uint64(i%5+1) * 4099})
+	}
+	c, err := Compute(traces.FromSlice(as), &Options{Rate: 1.0 / (1 << 20)})
+	require.NoError(t, err)
+	require.Zero(t, c.Accesses, "these pages hash outside a 2^-20 sample")
+	assert.Equal(t, uint64(12), c.Total)
+	assert.Zero(t, c.Misses(3))
+	assert.Zero(t, c.MissRatio(3))
+}
+
 func TestRateErrors(t *testing.T) {
-	for _, r := range []float64{-1, 1.5} {
+	for _, r := range []float64{-1, 1.5, 1e-9} {
 		_, err := Compute(traces.FromSlice(nil), &Options{Rate: r})
 		assert.ErrorIs(t, err, ErrRate)
 	}
