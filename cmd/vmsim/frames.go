@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"vmsim/pager"
 )
 
 // parseFrames parses a frame list: "3", "3,4,8", a range "4:64:4" (from 4
@@ -51,8 +53,11 @@ func parseFrames(s string) ([]int, error) {
 		if (to-from)/step > 1_000_000 {
 			return nil, fmt.Errorf("range %q: more than a million frame counts", part)
 		}
-		for n := from; n <= to; n += step {
+		for n := from; ; n += step {
 			out = append(out, n)
+			if n > to-step {
+				break
+			}
 		}
 	}
 	slices.Sort(out)
@@ -66,6 +71,9 @@ func atoiPositive(s string) (int, error) {
 	}
 	if n < 1 {
 		return 0, fmt.Errorf("%d frames: must be at least 1", n)
+	}
+	if n > pager.MaxFrames {
+		return 0, fmt.Errorf("%d frames: at most %d", n, pager.MaxFrames)
 	}
 	return n, nil
 }

@@ -47,7 +47,7 @@ frame counts up to the number of distinct pages.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.frames, "frames", "f", "", "frame counts to print: `LIST` like 3,4,8 or FROM:TO[:STEP] (default: automatic)")
-	fl.Float64Var(&f.sample, "sample", 0, "SHARDS sampling `RATE` in (0, 1] (default: exact)")
+	fl.Float64Var(&f.sample, "sample", 0, "SHARDS sampling `RATE` in [2^-24, 1] (default: exact)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
 	fl.StringVar(&f.plot, "plot", "", "also draw the curve to `FILE` (.svg or .png)")
 	addTraceFlags(cmd, &f.traceFlags)
@@ -65,13 +65,13 @@ func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
 			return usageErrorf(cmd, "--frames: %v", err)
 		}
 	}
-	if cmd.Flags().Changed("sample") && !(f.sample > 0 && f.sample <= 1) {
-		return usageErrorf(cmd, "--sample %v: the rate must be in (0, 1]", f.sample)
+	if cmd.Flags().Changed("sample") && !(f.sample >= mrc.MinRate && f.sample <= 1) {
+		return usageErrorf(cmd, "--sample %v: the rate must be in [2^-24, 1] (pages are sampled by 24 bits of a hash)", f.sample)
 	}
 	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
 		return err
 	}
-	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
+	t, err := openTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}

@@ -60,13 +60,14 @@ func TestMRCErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"mrc", "--sample", "0", "-"}, 2, "--sample 0: the rate must be in (0, 1]"},
+		{[]string{"mrc", "--sample", "0", "-"}, 2, "--sample 0: the rate must be in [2^-24, 1]"},
+		{[]string{"mrc", "--sample", "1e-9", "-"}, 2, "--sample 1e-09"},
 		{[]string{"mrc", "--sample", "2", "-"}, 2, "--sample 2"},
 		{[]string{"mrc", "--plot", "x.pdf", "-"}, 2, "want a .svg or .png file"},
 		{[]string{"mrc", "-f", "0", "-"}, 2, "--frames"},
 		{[]string{"mrc"}, 2, "needs 1 argument(s) (TRACE)"},
 		{[]string{"mrc", "-", "-"}, 2, "needs 1 argument(s)"},
-		{[]string{"mrc", "--plot", "/nonexistent/dir/x.svg", "-"}, 1, "/nonexistent/dir"},
+		{[]string{"mrc", "--plot", "/nonexistent/dir/x.svg", "-"}, 2, "no directory /nonexistent/dir"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			_, errOut, code := vmsimIn(t, "1 2 3", tt.args...)

@@ -20,14 +20,18 @@ type series struct {
 	ys   []float64
 }
 
-// plotFormat returns the image format of a plot path from its extension.
+// plotFormat returns the image format of a plot path from its extension,
+// and checks that its directory exists, so that a long run does not end in
+// an error it could have given at once.
 func plotFormat(path string) (string, error) {
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".svg", ".png":
-		return ext[1:], nil
-	default:
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".svg" && ext != ".png" {
 		return "", fmt.Errorf("%s: want a .svg or .png file", path)
 	}
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("%s: no directory %s to write it in", path, filepath.Dir(path))
+	}
+	return ext[1:], nil
 }
 
 // writePlot draws lines and saves them to path (SVG or PNG, by extension),
@@ -86,10 +90,13 @@ func writePlot(path, title, xlabel, ylabel string, lines []series) error {
 func writeAtomic(path string, write func(*os.File) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	err = write(f)
+	if err == nil {
+		err = f.Sync() // the data before the name: a crash never leaves an empty file
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

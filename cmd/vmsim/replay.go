@@ -99,7 +99,7 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 			return usageErrorf(cmd, "--mechanism: %v", err)
 		}
 	case "kernel":
-		for _, name := range []string{"policy", "frames", "mechanism", "kernel"} {
+		for _, name := range []string{"policy", "frames", "mechanism", "kernel", "seed", "tick", "tau"} {
 			if cmd.Flags().Changed(name) {
 				return usageErrorf(cmd, "--%s does not apply to --mode kernel: the kernel pages plain memory with its own policy and no frame budget", name)
 			}
@@ -133,7 +133,7 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 	var rows []row
 	if f.mode == "kernel" {
 		for _, path := range args {
-			t, err := loadTrace(path, f.traceFlags, cmd.InOrStdin())
+			t, err := loadTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -155,7 +155,7 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 		}
 	} else {
 		for _, path := range args {
-			t, err := loadTrace(path, f.traceFlags, cmd.InOrStdin())
+			t, err := loadTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -208,7 +208,7 @@ func plotFaults(path string, rows []row, manyTraces bool) error {
 // streamTrace replays one trace through every configuration, decoding it
 // once, with a progress bar on a terminal.
 func streamTrace(cmd *cobra.Command, path string, f traceFlags, cfgs []pager.Config) ([]pager.Result, error) {
-	t, err := openTrace(path, f, cmd.InOrStdin())
+	t, err := openTrace(cmd.Context(), path, f, cmd.InOrStdin())
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,25 @@ func TestParseFrames(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
+	}
+}
+
+// TestInterruptStopsReading: once the context is done (Ctrl-C), reading a
+// trace stops with its error, for the streaming path and for the paths that
+// load the whole trace first (opt, mrc, step).
+func TestInterruptStopsReading(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.pages")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("1 2 3 4\n", 1000)), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{
+		{"replay", "-p", "lru", path},
+		{"replay", "-p", "opt", path},
+		{"mrc", path},
+		{"step", path},
+	} {
+		err := run(ctx, args, io.Discard, io.Discard)
+		assert.ErrorIs(t, err, context.Canceled, "%v", args)
+		assert.Equal(t, 1, exitCode(err))
 	}
 }

@@ -94,7 +94,7 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	if err := checkOutput(cmd, f.output, []string{"table", "json"}, ""); err != nil {
 		return err
 	}
-	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
+	t, err := openTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}

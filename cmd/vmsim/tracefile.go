@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -53,20 +54,27 @@ type openedTrace struct {
 	close  func() error
 }
 
-// countingReader counts the bytes read through it, for progress bars.
+// countingReader counts the bytes read through it, for progress bars, and
+// stops with the context's error once it is done (Ctrl-C), whatever the
+// format and whatever reads it.
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	ctx context.Context
+	r   io.Reader
+	n   *atomic.Int64
 }
 
 func (c countingReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
 }
 
-// openTrace opens a trace (path, or "-" for stdin) for streaming.
-func openTrace(path string, f traceFlags, stdin io.Reader) (*openedTrace, error) {
+// openTrace opens a trace (path, or "-" for stdin) for streaming; reading
+// it fails with ctx's error once ctx is done.
+func openTrace(ctx context.Context, path string, f traceFlags, stdin io.Reader) (*openedTrace, error) {
 	t := &openedTrace{name: path, read: new(atomic.Int64), close: func() error { return nil }}
 	var src io.Reader
 	if path == "-" {
@@ -81,7 +89,7 @@ func openTrace(path string, f traceFlags, stdin io.Reader) (*openedTrace, error)
 		}
 		src, t.close = file, file.Close
 	}
-	src = countingReader{src, t.read}
+	src = countingReader{ctx, src, t.read}
 	r, closer, err := traces.NewReader(src, path, &traces.OpenOptions{Format: f.format, PageSize: arch.PageSize(f.pageSize), NoInstr: f.noInstr})
 	if err != nil {
 		t.close()
@@ -94,8 +102,8 @@ func openTrace(path string, f traceFlags, stdin io.Reader) (*openedTrace, error)
 }
 
 // loadTrace reads a whole trace into memory with dense page ids.
-func loadTrace(path string, f traceFlags, stdin io.Reader) (*pager.Trace, error) {
-	t, err := openTrace(path, f, stdin)
+func loadTrace(ctx context.Context, path string, f traceFlags, stdin io.Reader) (*pager.Trace, error) {
+	t, err := openTrace(ctx, path, f, stdin)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,6 @@ import (
 type wsFlags struct {
 	traceFlags
 	tau    int
-	policy string
 	frames int
 	points int
 	output string
@@ -30,19 +29,20 @@ func newWS() *cobra.Command {
 		Short: "Working-set size W(t, tau) and resident pages over time",
 		Long: `ws follows TRACE (a file, or - for standard input) through time and prints, at
 --points evenly spaced instants, Denning's working-set size W(t, tau): the
-number of distinct pages referenced in the last tau accesses. With --policy
-and --frames it also prints the resident pages of that pager at the same
-instants: a fixed frame budget holds the same number of pages whatever the
-program needs, while the working set grows and shrinks with its phases.`,
+number of distinct pages referenced in the last tau accesses. With --frames
+it also prints the resident pages of a demand pager with that many frames at
+the same instants (whatever its policy: it holds every page it has loaded
+until the frames are full, then exactly that many): a fixed frame budget
+holds the same number of pages whatever the program needs, while the
+working set grows and shrinks with its phases.`,
 		Example: `  vmsim ws --tau 100 trace.pages
-  vmsim ws --tau 500 -p lru -f 64 --plot ws.svg trace.pages`,
+  vmsim ws --tau 500 -f 64 --plot ws.svg trace.pages`,
 		Args: exactArgs(1, "TRACE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runWS(cmd, f, args[0]) },
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&f.tau, "tau", 100, "working-set window `N` in accesses")
-	fl.StringVarP(&f.policy, "policy", "p", "", "also show the resident pages of this `POLICY`")
-	fl.IntVarP(&f.frames, "frames", "f", 0, "frames of --policy")
+	fl.IntVarP(&f.frames, "frames", "f", 0, "also show the resident pages of a pager with `N` frames")
 	fl.IntVar(&f.points, "points", 50, "instants to print (the plot uses up to 1,000)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
 	fl.StringVar(&f.plot, "plot", "", "also draw the curves to `FILE` (.svg or .png)")
@@ -60,21 +60,13 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 	if f.points < 1 {
 		return usageErrorf(cmd, "--points %d: must be at least 1", f.points)
 	}
-	if (f.policy == "") != (f.frames == 0) {
-		return usageErrorf(cmd, "--policy and --frames go together: give both or neither")
-	}
-	if f.policy != "" {
-		if _, err := pager.NewPolicy(f.policy, pager.Options{}); err != nil {
-			return usageErrorf(cmd, "--policy: %v", err)
-		}
-		if f.frames < 1 {
-			return usageErrorf(cmd, "--frames %d: must be at least 1", f.frames)
-		}
+	if f.frames < 0 {
+		return usageErrorf(cmd, "--frames %d: must be at least 1 (or 0: none)", f.frames)
 	}
 	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
 		return err
 	}
-	t, err := openTrace(path, f.traceFlags, cmd.InOrStdin())
+	t, err := openTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {
 		return err
 	}
@@ -84,17 +76,23 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 		return err
 	}
 	n := tr.Len()
-	w := traces.NewWorkingSet(f.tau)
+	// A window or more instants than the trace has change nothing: clamp
+	// them, so that a huge flag costs no memory.
+	w := traces.NewWorkingSet(min(f.tau, max(n, 1)))
+	f.points = min(f.points, max(n, 1))
 	ws := make([]int, n)
 	for i := range n {
 		ws[i] = w.Access(tr.IDs[tr.Pages[i]])
 	}
 	var resident []int
-	if f.policy != "" {
+	if f.frames > 0 {
+		// A demand pager keeps every page it loaded until its frames are
+		// full: the distinct pages so far, at most frames.
 		resident = make([]int, n)
-		cfg := pager.Config{Policy: f.policy, Frames: f.frames}
-		if _, err := pager.Run(tr, cfg, func(i int, _ pager.Outcome, p *pager.Pager) { resident[i] = p.Used() }); err != nil {
-			return err
+		seen := traces.NewDense()
+		for i := range n {
+			seen.ID(tr.IDs[tr.Pages[i]])
+			resident[i] = min(seen.Len(), f.frames)
 		}
 	}
 	if err := writeWS(cmd, f, n, ws, resident, instants(n, f.points)); err != nil {
@@ -106,7 +104,7 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 	at := instants(n, 1000)
 	lines := []series{{name: fmt.Sprintf("W(t, %d)", f.tau)}}
 	if resident != nil {
-		lines = append(lines, series{name: fmt.Sprintf("resident pages (%s, %d frames)", f.policy, f.frames)})
+		lines = append(lines, series{name: fmt.Sprintf("resident pages (%d frames)", f.frames)})
 	}
 	for _, i := range at {
 		lines[0].xs, lines[0].ys = append(lines[0].xs, float64(i)), append(lines[0].ys, float64(ws[i]))

@@ -11,7 +11,7 @@ import (
 
 func TestWS(t *testing.T) {
 	// Two phases of 3 and 2 pages, window 4.
-	out, errOut, code := vmsimIn(t, "1 2 3 1 2 3 7 8 7 8 7 8", "ws", "--tau", "4", "-p", "fifo", "-f", "4", "--points", "12", "-o", "json", "-")
+	out, errOut, code := vmsimIn(t, "1 2 3 1 2 3 7 8 7 8 7 8", "ws", "--tau", "4", "-f", "4", "--points", "12", "-o", "json", "-")
 	require.Equal(t, 0, code, errOut)
 	rows := jsonRows(t, out)
 	require.Len(t, rows, 12)
@@ -29,8 +29,7 @@ func TestWS(t *testing.T) {
 func TestWSErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"ws", "--tau", "0", "-"},
-		{"ws", "-p", "lru", "-"},
-		{"ws", "-f", "3", "-"},
+		{"ws", "-f", "-3", "-"},
 		{"ws", "--points", "0", "-"},
 	} {
 		_, errOut, code := vmsimIn(t, "1", args...)
