@@ -37,5 +37,8 @@
 // A Backend error (a store that cannot be read or written, a failed
 // mprotect) is returned by [Pager.Access] with the page state consistent: a
 // victim whose write-back failed stays resident and dirty, a page whose fill
-// failed stays out, and the access can be retried.
+// failed stays out, and the access can be retried. The policy takes the
+// victim back as a page just loaded (Insert): the counts stay exact, but a
+// policy's own state may differ from a run without the failure (arc, which
+// had moved the victim to a ghost list, reads it as a ghost hit).
 package pager

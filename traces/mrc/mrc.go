@@ -28,7 +28,8 @@ type Curve struct {
 	// Cold is the number of first accesses to a page (infinite distance).
 	Cold uint64
 	// Hist[d] is the number of accesses of stack distance d (Hist[0] is
-	// unused). With sampling, distances are scaled by 1/Rate.
+	// unused), among the sampled pages: with sampling, a distance d stands
+	// for d/Rate in the whole trace, so memory follows the sampled pages.
 	Hist []uint64
 	// Rate is the sampling rate, 1 for an exact curve.
 	Rate float64
@@ -55,15 +56,27 @@ func (c *Curve) suffix() {
 	c.above = c.above[1:]
 }
 
+// missed returns the measured accesses that miss with frames frames: cold
+// ones, and those whose distance (scaled by 1/Rate) exceeds frames.
+func (c *Curve) missed(frames int) uint64 {
+	c.suffix()
+	k := frames
+	if c.Rate < 1 {
+		// d/Rate > frames exactly when d > floor(frames*Rate).
+		k = int(float64(frames) * c.Rate)
+	}
+	m := c.Cold
+	if k < len(c.above) {
+		m += c.above[max(k, 0)]
+	}
+	return m
+}
+
 // Misses returns the accesses that LRU with frames frames misses, cold
 // misses included. With sampling it is scaled to the whole trace and
 // rounded.
 func (c *Curve) Misses(frames int) uint64 {
-	c.suffix()
-	m := c.Cold
-	if frames < len(c.above) {
-		m += c.above[max(frames, 0)]
-	}
+	m := c.missed(frames)
 	if c.Rate == 1 {
 		return m
 	}
@@ -79,12 +92,7 @@ func (c *Curve) MissRatio(frames int) float64 {
 	if c.Accesses == 0 {
 		return 0
 	}
-	c.suffix()
-	m := c.Cold
-	if frames < len(c.above) {
-		m += c.above[max(frames, 0)]
-	}
-	return float64(m) / float64(c.Accesses)
+	return float64(c.missed(frames)) / float64(c.Accesses)
 }
 
 // Options configure [Compute]. A nil *Options means an exact curve.
@@ -133,9 +141,6 @@ func Compute(r traces.Reader, opts *Options) (*Curve, error) {
 			if d == 0 {
 				c.Cold++
 				continue
-			}
-			if rate < 1 {
-				d = uint64(float64(d)/rate + 0.5)
 			}
 			if d >= uint64(len(c.Hist)) {
 				c.Hist = slices.Grow(c.Hist, int(d)+1-len(c.Hist))[:d+1]
