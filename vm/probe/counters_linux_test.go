@@ -152,6 +152,13 @@ func TestPerfMatchesProbe(t *testing.T) {
 				}
 			}
 			assert.Equal(t, uint64(2*testPages), inRegion)
+			if raceEnabled {
+				// perf's window and the probe's differ by the few
+				// instructions between the counter reads and the clock
+				// reads, where the race detector's shadow memory faults.
+				assert.InDelta(t, d.Faults, mine, 32, "perf PAGE_FAULTS vs the probe's events of thread %d", tid)
+				return
+			}
 			assert.Equal(t, d.Faults, mine, "perf PAGE_FAULTS vs the probe's events of thread %d", tid)
 		})
 	}
