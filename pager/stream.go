@@ -46,7 +46,7 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	o.Workers = max(1, min(o.Workers, len(cfgs)))
-	pagers := make([]*Pager, len(cfgs))
+	pols := make([]Policy, len(cfgs))
 	needNext := false
 	for i, cfg := range cfgs {
 		pol, err := NewPolicy(cfg.Policy, cfg.Options)
@@ -56,9 +56,7 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 		if nn, ok := pol.(NeedsNext); ok && nn.NeedsNext() {
 			needNext = true
 		}
-		if pagers[i], err = New(pol, cfg.Frames, nil); err != nil {
-			return nil, err
-		}
+		pols[i] = pol
 	}
 	nr, hasNext := r.(traces.NextReader)
 	if needNext && !hasNext {
@@ -67,6 +65,14 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 			return nil, err
 		}
 		return Sweep([]*Trace{t}, cfgs, o.Workers)
+	}
+	// Pagers (and their per-frame arrays) only for the streaming path.
+	pagers := make([]*Pager, len(cfgs))
+	for i, cfg := range cfgs {
+		var err error
+		if pagers[i], err = New(pols[i], cfg.Frames, nil); err != nil {
+			return nil, err
+		}
 	}
 	if !needNext {
 		hasNext = false
