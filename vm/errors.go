@@ -9,13 +9,16 @@ import (
 
 // Errors for misuse of regions and for missing support.
 var (
-	ErrZeroLength   = errors.New("zero length")
-	ErrUnaligned    = errors.New("offset not aligned to the page size")
-	ErrOutOfRange   = errors.New("page out of range")
-	ErrClosed       = errors.New("region is unmapped")
-	ErrNoAltView    = errors.New("region has no second view")
-	ErrBadProt      = errors.New("invalid protection")
-	ErrNotSupported = errors.New("not supported on this system")
+	ErrZeroLength = errors.New("zero length")
+	ErrUnaligned  = errors.New("offset not aligned to the page size")
+	ErrOutOfRange = errors.New("page out of range")
+	// ErrClosed is matched by operations on an unmapped region.
+	ErrClosed    = arch.ErrClosed
+	ErrNoAltView = errors.New("region has no second view")
+	ErrBadProt   = errors.New("invalid protection")
+	// ErrNotSupported is matched when the kernel lacks a feature
+	// (userfaultfd, one of its features, Linux itself).
+	ErrNotSupported = arch.ErrNotSupported
 	// ErrMapLimit is matched by errors from mmap and mprotect when the
 	// process has used up vm.max_map_count memory areas.
 	ErrMapLimit = errors.New("too many memory mappings (vm.max_map_count)")

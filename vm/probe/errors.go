@@ -2,7 +2,10 @@ package probe
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
+
+	"vmsim/vm/arch"
 )
 
 // Sentinels matched (with errors.Is) by the errors of [Open] and
@@ -11,13 +14,13 @@ var (
 	// ErrNotSupported is matched when the kernel or the system lacks what the
 	// probe needs: eBPF, the page-fault tracepoint (x86 only), the BPF ring
 	// buffer, perf events, or Linux itself.
-	ErrNotSupported = errors.New("not supported")
+	ErrNotSupported = arch.ErrNotSupported
 	// ErrPermission is matched when the process lacks the privilege to load
 	// and attach the probe (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) or to
 	// open perf counters (kernel.perf_event_paranoid).
-	ErrPermission = errors.New("missing privilege")
+	ErrPermission = fs.ErrPermission
 	// ErrClosed is matched by calls on a closed [Probe] or [Counters].
-	ErrClosed = errors.New("closed")
+	ErrClosed = arch.ErrClosed
 	// ErrBadRange is matched when a range given to [Open] or
 	// [Probe.SetRanges] is empty, ill-formed, overlaps another, or there
 	// are more than [MaxRanges].

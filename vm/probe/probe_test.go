@@ -107,7 +107,7 @@ func TestErrorMessage(t *testing.T) {
 		Kind:    ErrPermission,
 		Hint:    "run it as root",
 	}
-	assert.Equal(t, "kernel probe: load eBPF program: missing privilege: needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), which this process lacks; run it as root", e.Error())
+	assert.Equal(t, "kernel probe: load eBPF program: permission denied: needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), which this process lacks; run it as root", e.Error())
 	assert.ErrorIs(t, e, ErrPermission)
 	assert.NotErrorIs(t, e, ErrNotSupported)
 

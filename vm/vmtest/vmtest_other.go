@@ -10,3 +10,6 @@ func dropPrivileges() error { return errLinux }
 
 // DenyUserfaultfd fails: seccomp is Linux's.
 func DenyUserfaultfd() error { return errLinux }
+
+// HasCapability reports false: capabilities are Linux's.
+func HasCapability(name string) bool { return false }
