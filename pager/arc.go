@@ -1,5 +1,7 @@
 package pager
 
+import "math"
+
 // arc is the Adaptive Replacement Cache of Megiddo and Modha ("ARC: a
 // self-tuning, low overhead replacement cache", FAST 2003), with c = frames,
 // following the paper's Figure 4 exactly:
@@ -39,10 +41,13 @@ const (
 	arcB2
 )
 
+// notAdapted is arc.adapted before any adaptation: no access has that time.
+const notAdapted = math.MaxUint64
+
 func (a *arc) Name() string { return "arc" }
 
 func (a *arc) Reset(frames int, _ PageState) {
-	*a = arc{c: frames, adapted: Never}
+	*a = arc{c: frames, adapted: notAdapted}
 	for i := range a.lists {
 		a.lists[i] = newList()
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"vmsim/vm/arch"
 )
 
 // zipfTrace returns n accesses over pages pages with Zipf(alpha) popularity
@@ -26,7 +28,7 @@ func zipfTrace(n, pages int, alpha float64, seed uint64) *Trace {
 	b.t.Writes = make([]bool, 0, n)
 	for range n {
 		k, _ := slices.BinarySearch(cdf, rng.Float64()*sum)
-		b.Add(uint64(perm[min(k, pages-1)])*4096, rng.IntN(10) == 0)
+		b.Add(arch.PageNum(perm[min(k, pages-1)])*4096, rng.IntN(10) == 0)
 	}
 	return b.Trace()
 }

@@ -3,6 +3,8 @@ package pager
 import (
 	"fmt"
 	"slices"
+
+	"vmsim/traces"
 )
 
 // Frame is one resident page as a step table shows it.
@@ -157,7 +159,7 @@ func (p *opt) Inspect() ([]Frame, string) {
 	out := make([]Frame, len(ids))
 	for i, id := range ids {
 		note := "next=never"
-		if p.next[id] != Never {
+		if p.next[id] != traces.NoNext {
 			note = fmt.Sprintf("next=%d", p.next[id])
 		}
 		out[i] = Frame{Page: id, Note: note}

@@ -35,7 +35,7 @@ func TestInspectOrder(t *testing.T) {
 	pages := func(fr []Frame, tr *Trace) []uint64 {
 		var out []uint64
 		for _, f := range fr {
-			out = append(out, tr.IDs[f.Page])
+			out = append(out, uint64(tr.IDs[f.Page]))
 		}
 		return out
 	}

@@ -3,15 +3,13 @@ package pager
 import (
 	"errors"
 	"fmt"
-	"math"
+
+	"vmsim/traces"
 )
 
 // PageID is a dense page identifier: pages are numbered 0, 1, 2... in the
 // order a trace first touches them.
 type PageID = uint32
-
-// Never is the next-use time of a page that is not used again.
-const Never = math.MaxUint64
 
 // Ref is one access, as the policies see it.
 type Ref struct {
@@ -21,7 +19,7 @@ type Ref struct {
 	Write bool
 	// Time is the access's index in the trace, from 0: virtual time.
 	Time uint64
-	// Next is the Time of the next access to Page, or Never. The engine fills
+	// Next is the Time of the next access to Page, or [traces.NoNext]. The engine fills
 	// it only for policies that need it ([NeedsNext]); it is zero otherwise.
 	Next uint64
 }
@@ -213,7 +211,7 @@ func (p *Pager) fault(r Ref) (Outcome, error) {
 			if err := p.backend.Evict(v, vd); err != nil {
 				// The victim stays resident: the policy takes it back as if
 				// it had just been loaded.
-				p.policy.Insert(Ref{Page: v, Time: r.Time, Next: Never})
+				p.policy.Insert(Ref{Page: v, Time: r.Time, Next: traces.NoNext})
 				return out, fmt.Errorf("evicting page %d: %w", v, err)
 			}
 		}

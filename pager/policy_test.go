@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"vmsim/vm/arch"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,7 +20,7 @@ func parse(t testing.TB, s string) *Trace {
 		w := strings.HasSuffix(tok, "w")
 		n, err := strconv.ParseUint(strings.TrimSuffix(tok, "w"), 10, 64)
 		require.NoError(t, err)
-		b.Add(n, w)
+		b.Add(arch.PageNum(n), w)
 	}
 	return b.Trace()
 }
@@ -30,7 +32,7 @@ func simulate(t testing.TB, tr *Trace, cfg Config) (Stats, []uint64) {
 	var victims []uint64
 	res, err := Run(tr, cfg, func(i int, o Outcome, p *Pager) {
 		if o.Evicted {
-			victims = append(victims, tr.IDs[o.Victim])
+			victims = append(victims, uint64(tr.IDs[o.Victim]))
 		}
 		if p.Used() > p.Frames() {
 			t.Fatalf("access %d: %d pages resident with %d frames", i, p.Used(), p.Frames())
@@ -179,7 +181,7 @@ func TestUnknownPolicy(t *testing.T) {
 
 func ExampleRun() {
 	b := NewBuilder("belady")
-	for _, p := range []uint64{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5} {
+	for _, p := range []arch.PageNum{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5} {
 		b.Add(p, false)
 	}
 	tr := b.Trace()

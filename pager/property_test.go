@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"vmsim/vm/arch"
+
 	"github.com/stretchr/testify/assert"
 )
 
@@ -22,7 +24,7 @@ func randomTrace(seed uint64, n, pages int, writes float64) *Trace {
 		if rng.IntN(10) == 0 {
 			p = rng.IntN(pages)
 		}
-		b.Add(uint64(p)*0x1000+7, rng.Float64() < writes)
+		b.Add(arch.PageNum(p)*0x1000+7, rng.Float64() < writes)
 	}
 	return b.Trace()
 }

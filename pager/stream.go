@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 // StreamOptions tune [Stream]. A nil *StreamOptions means the defaults.
@@ -149,8 +150,8 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 		c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
 		if dense {
 			for i, a := range buf[:n] {
-				if a.Page >= uint64(distinct) {
-					if a.Page != uint64(distinct) || distinct == maxPages {
+				if a.Page >= arch.PageNum(distinct) {
+					if a.Page != arch.PageNum(distinct) || distinct == maxPages {
 						err = fmt.Errorf("%s: dense id %d after %d pages: %w", name, a.Page, distinct, errNotDense)
 						n = i
 						break

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 func accessesOf(t *Trace) []traces.Access {
@@ -109,7 +110,7 @@ func (f *failingReader) Read(buf []traces.Access) (int, error) {
 		return 0, errBroken
 	}
 	f.n--
-	buf[0] = traces.Access{Page: uint64(f.n)}
+	buf[0] = traces.Access{Page: arch.PageNum(f.n)}
 	return 1, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 // Trace is an access trace held in memory, in the engine's terms: dense page
@@ -16,7 +17,7 @@ type Trace struct {
 	// Writes reports whether each access writes.
 	Writes []bool
 	// IDs maps each dense id back to the trace's page number.
-	IDs []uint64
+	IDs []arch.PageNum
 
 	next []uint64
 }
@@ -57,17 +58,17 @@ func (t *Trace) ComputeNext() {
 }
 
 // NextUses returns, for each access of pages, the index of the next access
-// to the same page, or Never. distinct bounds the page ids (0 if unknown).
+// to the same page, or [traces.NoNext]. distinct bounds the page ids (0 if unknown).
 func NextUses(pages []PageID, distinct int) []uint64 {
 	next := make([]uint64, len(pages))
 	seen := make([]uint64, distinct)
 	for i := range seen {
-		seen[i] = Never
+		seen[i] = traces.NoNext
 	}
 	for i := len(pages) - 1; i >= 0; i-- {
 		id := pages[i]
 		if int(id) >= len(seen) {
-			seen = growTo(seen, int(id)+1, Never)
+			seen = growTo(seen, int(id)+1, traces.NoNext)
 		}
 		next[i] = seen[id]
 		seen[id] = uint64(i)
@@ -89,7 +90,7 @@ func NewBuilder(name string) *Builder {
 
 // ID returns the dense id of page number page, assigning the next one if it
 // is new.
-func (b *Builder) ID(page uint64) PageID {
+func (b *Builder) ID(page arch.PageNum) PageID {
 	id, added := b.ids.ID(page)
 	if added {
 		b.t.IDs = append(b.t.IDs, page)
@@ -98,7 +99,7 @@ func (b *Builder) ID(page uint64) PageID {
 }
 
 // Add appends one access.
-func (b *Builder) Add(page uint64, write bool) {
+func (b *Builder) Add(page arch.PageNum, write bool) {
 	b.t.Pages = append(b.t.Pages, b.ID(page))
 	b.t.Writes = append(b.t.Writes, write)
 }

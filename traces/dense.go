@@ -1,5 +1,7 @@
 package traces
 
+import "vmsim/vm/arch"
+
 // Dense numbers page numbers densely: 0, 1, 2... in order of first
 // appearance, so that per-page state can live in slices indexed by id. It is
 // an open-addressing hash table with linear probing and Fibonacci hashing,
@@ -14,7 +16,7 @@ type Dense struct {
 
 // idSlot holds a key and its id + 1 (0 marks an empty slot).
 type idSlot struct {
-	key uint64
+	key arch.PageNum
 	val uint32
 }
 
@@ -48,9 +50,9 @@ func log2(n int) int {
 }
 
 // find returns the slot of key, or the empty slot where it belongs.
-func (m *Dense) find(key uint64) int {
+func (m *Dense) find(key arch.PageNum) int {
 	mask := len(m.slots) - 1
-	i := int((key * 0x9e3779b97f4a7c15) >> m.shift)
+	i := int((uint64(key) * 0x9e3779b97f4a7c15) >> m.shift)
 	for {
 		s := &m.slots[i]
 		if s.val == 0 || s.key == key {
@@ -62,7 +64,7 @@ func (m *Dense) find(key uint64) int {
 
 // ID returns page's id, giving it the next one (Len before the call) if
 // it is new; added reports that.
-func (m *Dense) ID(page uint64) (id uint32, added bool) {
+func (m *Dense) ID(page arch.PageNum) (id uint32, added bool) {
 	i := m.find(page)
 	if s := &m.slots[i]; s.val != 0 {
 		return s.val - 1, false

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"vmsim/vm/arch"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,7 +33,7 @@ func TestDense(t *testing.T) {
 			want = uint32(len(ref))
 			ref[k] = want
 		}
-		got, added := m.ID(k)
+		got, added := m.ID(arch.PageNum(k))
 		require.Equal(t, !seen, added, "key %#x", k)
 		require.Equal(t, want, got, "key %#x", k)
 	}

@@ -82,7 +82,7 @@ func (l *LackeyReader) Read(out []Access) (int, error) {
 	n := 0
 	for n < len(out) {
 		if l.pending {
-			out[n] = Access{Page: l.cur, Write: l.write}
+			out[n] = Access{Page: arch.PageNum(l.cur), Write: l.write}
 			n++
 			switch {
 			case l.cur != l.last:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"vmsim/vm/arch"
 )
 
 // The oracle format is libCacheSim's oracleGeneral binary trace: packed
@@ -26,7 +28,8 @@ import (
 const OracleRecordSize = 24
 
 // NoNext is the next use of an access whose page is not accessed again:
-// math.MaxUint64, the value of pager.Never.
+// math.MaxUint64. It is also the engine's: package pager reads next uses
+// with it unchanged.
 const NoNext = math.MaxUint64
 
 // NextReader is implemented by readers whose format carries, with each
@@ -129,7 +132,7 @@ func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
 		src := o.buf[o.r : o.r+k*OracleRecordSize]
 		for i := range k {
 			rec := src[i*OracleRecordSize : (i+1)*OracleRecordSize]
-			buf[n] = Access{Page: binary.LittleEndian.Uint64(rec[4:])}
+			buf[n] = Access{Page: arch.PageNum(binary.LittleEndian.Uint64(rec[4:]))}
 			nx := int64(binary.LittleEndian.Uint64(rec[16:]))
 			var use uint64 = NoNext
 			if nx != -1 && nx != math.MaxInt64 {
@@ -199,7 +202,7 @@ func NewOracleWriter(w io.Writer, opts *WriterOptions) (*OracleWriter, error) {
 // Write implements [Writer]. It only stores the pages.
 func (o *OracleWriter) Write(as []Access) error {
 	for _, a := range as {
-		o.pages = append(o.pages, a.Page)
+		o.pages = append(o.pages, uint64(a.Page))
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"vmsim/vm/arch"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,7 +40,7 @@ var belady = oracleBytes(
 	oracleRec{8, 2, 4096, -1}, oracleRec{9, 3, 4096, -1}, oracleRec{10, 4, 4096, -1}, oracleRec{11, 5, 4096, -1},
 )
 
-var beladyPages = []uint64{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5}
+var beladyPages = []arch.PageNum{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5}
 
 // beladyNext are the 0-based next uses of beladyPages.
 var beladyNext = []uint64{4, 5, 9, 10, 7, 8, 11, NoNext, NoNext, NoNext, NoNext, NoNext}

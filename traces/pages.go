@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"vmsim/vm/arch"
 )
 
 // The pages format: tokens separated by white space or commas; each token is
@@ -141,7 +143,7 @@ func parsePagesToken(t []byte) (Access, bool) {
 		return a, false
 	}
 	v, ok := parseNum(t)
-	a.Page = v
+	a.Page = arch.PageNum(v)
 	return a, ok
 }
 
@@ -160,7 +162,7 @@ func NewPagesWriter(w io.Writer) *PagesWriter {
 // Write writes accesses.
 func (p *PagesWriter) Write(as []Access) error {
 	for _, a := range as {
-		p.buf = strconv.AppendUint(p.buf, a.Page, 10)
+		p.buf = strconv.AppendUint(p.buf, uint64(a.Page), 10)
 		if a.Write {
 			p.buf = append(p.buf, 'w')
 		}

@@ -102,7 +102,7 @@ func parseRW(line []byte) (a Access, ok, bad bool) {
 	if i = skipSpace(line, i); i < len(line) && line[i] != '#' {
 		return a, false, true
 	}
-	a.Page = addr
+	a.Page = arch.PageNum(addr)
 	return a, true, false
 }
 
@@ -132,7 +132,7 @@ var ErrPageRange = errors.New("page out of the format's range")
 // error wrapping [ErrPageRange].
 func (rw *RWWriter) Write(as []Access) error {
 	for _, a := range as {
-		if bits.LeadingZeros64(a.Page) < int(rw.shift) {
+		if bits.LeadingZeros64(uint64(a.Page)) < int(rw.shift) {
 			return fmt.Errorf("rw: page %#x: address overflows 64 bits: %w", a.Page, ErrPageRange)
 		}
 		if a.Write {
@@ -140,7 +140,7 @@ func (rw *RWWriter) Write(as []Access) error {
 		} else {
 			rw.buf = append(rw.buf, "R 0x"...)
 		}
-		rw.buf = strconv.AppendUint(rw.buf, a.Page<<rw.shift, 16)
+		rw.buf = strconv.AppendUint(rw.buf, uint64(a.Page)<<rw.shift, 16)
 		rw.buf = append(rw.buf, '\n')
 		if len(rw.buf) > cap(rw.buf)-32 {
 			if err := rw.flush(); err != nil {

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"vmsim/vm/arch"
 )
 
 // Access is one memory access of a trace.
 type Access struct {
-	// Page is the page number: an address divided by the page size.
-	Page uint64
+	// Page is the page number: an address divided by the page size. (A
+	// [DenseReader]'s ReadDense puts the page's dense id here instead.)
+	Page arch.PageNum
 	// Write reports whether the access writes (else it reads).
 	Write bool
 }

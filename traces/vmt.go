@@ -302,7 +302,7 @@ func (v *VMTReader) read(out []Access, ids bool) (int, error) {
 		if v.err != nil {
 			break
 		}
-		out[n] = Access{Page: page, Write: w&1 != 0}
+		out[n] = Access{Page: arch.PageNum(page), Write: w&1 != 0}
 		n++
 		v.n++
 		v.r += 16
@@ -337,7 +337,7 @@ func decodeVMT(dst []Access, src []byte) int {
 		if w >= vmtEscape {
 			return i
 		}
-		dst[i] = Access{Page: w >> 1, Write: w&1 != 0}
+		dst[i] = Access{Page: arch.PageNum(w >> 1), Write: w&1 != 0}
 		src = src[8:]
 	}
 	return len(dst)
@@ -352,7 +352,7 @@ func decodeVMTDense(dst []Access, src []byte, table []uint64) int {
 		if id >= uint64(len(table)) {
 			return i
 		}
-		dst[i] = Access{Page: table[id], Write: w&1 != 0}
+		dst[i] = Access{Page: arch.PageNum(table[id]), Write: w&1 != 0}
 	}
 	return len(dst)
 }
@@ -365,7 +365,7 @@ func decodeVMTIDs(dst []Access, src []byte, seen uint64) int {
 		if w>>1 >= seen {
 			return i
 		}
-		dst[i] = Access{Page: w >> 1, Write: w&1 != 0}
+		dst[i] = Access{Page: arch.PageNum(w >> 1), Write: w&1 != 0}
 	}
 	return len(dst)
 }
@@ -419,7 +419,7 @@ func (v *VMTWriter) Write(as []Access) error {
 		}
 		if id, added := v.ids.ID(a.Page); added {
 			v.buf = binary.LittleEndian.AppendUint64(v.buf, vmtNew|wb)
-			v.buf = binary.LittleEndian.AppendUint64(v.buf, a.Page)
+			v.buf = binary.LittleEndian.AppendUint64(v.buf, uint64(a.Page))
 		} else {
 			v.buf = binary.LittleEndian.AppendUint64(v.buf, uint64(id)<<1|wb)
 		}

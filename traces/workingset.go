@@ -1,5 +1,7 @@
 package traces
 
+import "vmsim/vm/arch"
+
 // WorkingSet measures Denning's working-set size W(t, τ): the number of
 // distinct pages referenced in the window of the last τ accesses, (t−τ, t].
 // It keeps the window in a ring of τ page ids: O(1) per access, O(τ + d)
@@ -22,7 +24,7 @@ func NewWorkingSet(tau int) *WorkingSet {
 
 // Access records the next access (at time t = the number of accesses so far)
 // and returns W(t, τ) including it.
-func (w *WorkingSet) Access(page uint64) int {
+func (w *WorkingSet) Access(page arch.PageNum) int {
 	slot := int(w.t % int64(w.tau))
 	if w.t >= int64(w.tau) {
 		// The access at t−τ leaves the window.

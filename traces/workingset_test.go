@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"vmsim/vm/arch"
+
 	"github.com/stretchr/testify/assert"
 )
 
@@ -12,7 +14,7 @@ func TestWorkingSetByHand(t *testing.T) {
 	w := NewWorkingSet(3)
 	var got []int
 	for _, p := range []uint64{1, 2, 1, 3, 3, 3, 4} {
-		got = append(got, w.Access(p))
+		got = append(got, w.Access(arch.PageNum(p)))
 	}
 	assert.Equal(t, []int{1, 2, 2, 3, 2, 1, 2}, got)
 }
@@ -29,7 +31,7 @@ func TestWorkingSetMatchesBruteForce(t *testing.T) {
 			for j := max(0, i-tau+1); j <= i; j++ {
 				seen[pages[j]] = true
 			}
-			assert.Equal(t, len(seen), w.Access(p), "tau %d, t %d", tau, i)
+			assert.Equal(t, len(seen), w.Access(arch.PageNum(p)), "tau %d, t %d", tau, i)
 		}
 	}
 }

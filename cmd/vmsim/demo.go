@@ -7,6 +7,7 @@ import (
 
 	"vmsim/pager"
 	"vmsim/pager/live"
+	"vmsim/vm/arch"
 	"vmsim/vm/exercise"
 )
 
@@ -53,7 +54,7 @@ few lines of explanation each, and checks them (exit status 1 if a check fails).
 // demoPaging replays Belady's string in both modes and checks the anomaly.
 func demoPaging(cmd *cobra.Command) error {
 	b := pager.NewBuilder("belady")
-	for _, p := range []uint64{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5} {
+	for _, p := range []arch.PageNum{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5} {
 		b.Add(p, false)
 	}
 	t := b.Trace()

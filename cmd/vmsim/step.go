@@ -11,6 +11,7 @@ import (
 
 	"vmsim/pager"
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 type stepFlags struct {
@@ -67,15 +68,15 @@ next victim first where the policy has one:
 
 // stepRow is one access of the table.
 type stepRow struct {
-	Index     int      `json:"index"`
-	Page      uint64   `json:"page"`
-	Write     bool     `json:"write"`
-	Result    string   `json:"result"`
-	Victim    *uint64  `json:"victim,omitempty"`
-	WroteBack bool     `json:"written_back,omitempty"`
-	Frames    []uint64 `json:"frames"`
-	Notes     []string `json:"notes,omitempty"`
-	State     string   `json:"state,omitempty"`
+	Index     int            `json:"index"`
+	Page      arch.PageNum   `json:"page"`
+	Write     bool           `json:"write"`
+	Result    string         `json:"result"`
+	Victim    *arch.PageNum  `json:"victim,omitempty"`
+	WroteBack bool           `json:"written_back,omitempty"`
+	Frames    []arch.PageNum `json:"frames"`
+	Notes     []string       `json:"notes,omitempty"`
+	State     string         `json:"state,omitempty"`
 }
 
 func runStep(cmd *cobra.Command, f stepFlags, path string) error {
@@ -175,14 +176,14 @@ func writeStepTable(w io.Writer, f stepFlags, res pager.Result, rows []stepRow) 
 		}
 		victim := ""
 		if r.Victim != nil {
-			victim = u(*r.Victim)
+			victim = u(uint64(*r.Victim))
 			if r.WroteBack {
 				victim += " (written back)"
 			}
 		}
 		cells := make([]string, len(r.Frames))
 		for i, p := range r.Frames {
-			cells[i] = u(p)
+			cells[i] = u(uint64(p))
 			if r.Notes != nil && r.Notes[i] != "" {
 				if strings.HasPrefix(r.Notes[i], ">") {
 					cells[i] = ">" + cells[i] + "(" + r.Notes[i][1:] + ")"

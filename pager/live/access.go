@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"vmsim/pager"
+	"vmsim/traces"
 	"vmsim/vm/arch"
 )
 
@@ -52,7 +53,7 @@ func (lp *Pager) access(p arch.PageNum, off, n int, write bool, op func(mem []by
 		lp.core.CountHit(write)
 		return nil
 	}
-	_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: pager.Never})
+	_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: traces.NoNext})
 	return err
 }
 
@@ -86,7 +87,7 @@ func (lp *Pager) Replay(t *pager.Trace) (Stats, error) {
 	refAt := func(i int) pager.Ref {
 		r := t.Ref(i)
 		r.Time += base
-		if r.Next != pager.Never {
+		if r.Next != traces.NoNext {
 			r.Next += base
 		}
 		return r

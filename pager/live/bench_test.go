@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"vmsim/pager"
+	"vmsim/vm/arch"
 )
 
 // sweep returns a trace that touches pages pages once each, in order.
 func sweep(pages int, write bool) *pager.Trace {
 	bld := pager.NewBuilder("sweep")
 	for p := range pages {
-		bld.Add(uint64(p), write)
+		bld.Add(arch.PageNum(p), write)
 	}
 	return bld.Trace()
 }

@@ -8,6 +8,7 @@ import (
 
 	"vmsim/faults"
 	"vmsim/pager"
+	"vmsim/traces"
 	"vmsim/vm"
 	"vmsim/vm/arch"
 )
@@ -248,13 +249,13 @@ func (lp *Pager) HandleFault(f *faults.Fault) error {
 			// Another goroutine loaded (or upgraded) the page between the
 			// fault and now: the access hits on its retry. Tell the core
 			// now; the accessor does not report accesses that faulted.
-			_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: pager.Never})
+			_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: traces.NoNext})
 			return err
 		}
 		// A fault on a clean resident page is a write (declared or not).
 		write = true
 	}
-	_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: pager.Never})
+	_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: traces.NoNext})
 	return err
 }
 

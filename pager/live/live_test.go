@@ -54,7 +54,7 @@ func randomTrace(seed uint64, n, pages int, writes float64) *pager.Trace {
 		if rng.IntN(8) == 0 {
 			p = rng.IntN(pages)
 		}
-		b.Add(uint64(p)<<20|0xabc, rng.Float64() < writes) // sparse page numbers
+		b.Add(arch.PageNum(p)<<20|0xabc, rng.Float64() < writes) // sparse page numbers
 	}
 	return b.Trace()
 }
@@ -115,7 +115,7 @@ func TestTextbookStringsInRealMode(t *testing.T) {
 				var n uint64
 				for _, f := range splitFields(tc.trace) {
 					fmt.Sscan(f, &n)
-					b.Add(n, false)
+					b.Add(arch.PageNum(n), false)
 				}
 				tr := b.Trace()
 				lp := newLive(t, tr.Distinct(), tc.policy, tc.frames, &Options{Mechanism: mech})
@@ -323,7 +323,7 @@ func TestMemoryStaysWithinFrames(t *testing.T) {
 			lp := newLive(t, 100_000, "fifo", 16, &Options{Mechanism: mech})
 			b := pager.NewBuilder("sweep")
 			for p := range 2000 {
-				b.Add(uint64(p*37%100_000), p%3 == 0)
+				b.Add(arch.PageNum(p*37%100_000), p%3 == 0)
 			}
 			_, err := lp.Replay(b.Trace())
 			require.NoError(t, err)

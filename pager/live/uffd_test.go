@@ -25,14 +25,14 @@ func scaleTrace(distinct int) *pager.Trace {
 	rng := rand.New(rand.NewPCG(7, 7))
 	b := pager.NewBuilder("scale")
 	for p := range distinct {
-		b.Add(uint64(p), p%3 == 0)
+		b.Add(arch.PageNum(p), p%3 == 0)
 	}
 	for range distinct {
 		p := rng.IntN(distinct / 4)
 		if rng.IntN(4) == 0 {
 			p = rng.IntN(distinct)
 		}
-		b.Add(uint64(p), rng.IntN(10) < 3)
+		b.Add(arch.PageNum(p), rng.IntN(10) < 3)
 	}
 	return b.Trace()
 }

@@ -18,6 +18,7 @@ import (
 	"math/bits"
 
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 // Kinds of generators.
@@ -186,7 +187,7 @@ func (g *generator) Read(out []traces.Access) (int, error) {
 	}
 	k := int(min(uint64(len(out)), g.n-g.i))
 	for j := range out[:k] {
-		out[j] = traces.Access{Page: g.page(g.i), Write: g.writes.next()>>11 < g.threshold}
+		out[j] = traces.Access{Page: arch.PageNum(g.page(g.i)), Write: g.writes.next()>>11 < g.threshold}
 		g.i++
 	}
 	return k, nil

@@ -25,7 +25,7 @@ func generate(t *testing.T, kind string, opts Options) []traces.Access {
 func pagesOf(as []traces.Access) []uint64 {
 	ps := make([]uint64, len(as))
 	for i, a := range as {
-		ps[i] = a.Page
+		ps[i] = uint64(a.Page)
 	}
 	return ps
 }
@@ -192,7 +192,7 @@ func TestPhasesStayInTheirWorkingSet(t *testing.T) {
 	for p := 0; p < 8; p++ {
 		lo, hi := uint64(math.MaxUint64), uint64(0)
 		for _, a := range as[p*500 : (p+1)*500] {
-			lo, hi = min(lo, a.Page), max(hi, a.Page)
+			lo, hi = min(lo, uint64(a.Page)), max(hi, uint64(a.Page))
 		}
 		assert.Less(t, hi-lo, uint64(10), "phase %d spans [%d, %d]", p, lo, hi)
 		assert.Less(t, hi, uint64(1000))

@@ -18,6 +18,7 @@ import (
 	"slices"
 
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 // Curve is a miss-ratio curve: a histogram of stack distances.
@@ -133,7 +134,7 @@ func Compute(r traces.Reader, opts *Options) (*Curve, error) {
 	for {
 		n, err := r.Read(buf)
 		for _, a := range buf[:n] {
-			if rate < 1 && hash(a.Page)&(1<<24-1) >= threshold {
+			if rate < 1 && hash(uint64(a.Page))&(1<<24-1) >= threshold {
 				continue
 			}
 			d := s.access(a.Page)
@@ -207,7 +208,7 @@ func (s *stack) prefix(pos uint32) int32 {
 
 // access records an access to page and returns its stack distance, or 0
 // for a first access.
-func (s *stack) access(page uint64) uint64 {
+func (s *stack) access(page arch.PageNum) uint64 {
 	if int(s.now) == len(s.tree)-1 {
 		s.compact()
 	}

@@ -9,13 +9,14 @@ import (
 
 	"vmsim/pager"
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 func TestStackDistancesByHand(t *testing.T) {
 	// a b c a b b d a: distances inf inf inf 3 3 1 inf 3
 	s := newStack()
 	var got []uint64
-	for _, p := range []uint64{1, 2, 3, 1, 2, 2, 4, 1} {
+	for _, p := range []arch.PageNum{1, 2, 3, 1, 2, 2, 4, 1} {
 		got = append(got, s.access(p))
 	}
 	assert.Equal(t, []uint64{0, 0, 0, 3, 3, 1, 0, 3}, got)
@@ -33,7 +34,7 @@ func randomAccesses(seed uint64, n, pages int) []traces.Access {
 		if rng.IntN(6) == 0 {
 			p = rng.IntN(pages)
 		}
-		as[i] = traces.Access{Page: uint64(p) * 977, Write: rng.IntN(4) == 0}
+		as[i] = traces.Access{Page: arch.PageNum(p) * 977, Write: rng.IntN(4) == 0}
 	}
 	return as
 }
@@ -85,7 +86,7 @@ func TestNothingSampled(t *testing.T) {
 	// NaN turned into a count.
 	var as []traces.Access
 	for i := range 12 {
-		as = append(as, traces.Access{Page: uint64(i%5+1) * 4099})
+		as = append(as, traces.Access{Page: arch.PageNum(i%5+1) * 4099})
 	}
 	c, err := Compute(traces.FromSlice(as), &Options{Rate: 1.0 / (1 << 20)})
 	require.NoError(t, err)
