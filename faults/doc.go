@@ -27,7 +27,7 @@
 //
 // The runtime's panic value holds the address only. The access kind (read or
 // write) and the signal (SIGSEGV or SIGBUS) are not in it: a caller that
-// knows its kind declares it ([Registry.Do], or the kindAt function of
+// knows its kind declares it ([Registry.Do], or the at function of
 // [Registry.Loop]), otherwise [Fault.Access] is [arch.AccessUnspecified] and a
 // handler should treat it as a read (a write then faults a second time and is
 // upgraded). The signal is filled in when the owning handler implements

@@ -24,6 +24,11 @@ type Fault struct {
 	// Access is the kind of access declared by the code that faulted, or
 	// AccessUnspecified.
 	Access arch.AccessKind
+	// Cookie is what the guarded call attached to the fault for its
+	// handler ([Registry.Loop]), or nil: per-call state (the access in
+	// progress) that a handler serving many goroutines at once need not
+	// keep in shared fields.
+	Cookie any
 
 	// value is the runtime's panic value, re-raised unchanged when nobody
 	// owns the fault.

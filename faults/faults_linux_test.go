@@ -211,7 +211,7 @@ func TestLoopResumesAtTheFaultingAccess(t *testing.T) {
 			visits[i]++
 			mem[i*pageSize+1] = byte(i)
 		}
-	}, func() arch.AccessKind { return arch.AccessWrite })
+	}, func(f *Fault) { f.Access = arch.AccessWrite })
 	require.NoError(t, err)
 	assert.Equal(t, int64(pages), h.count.Load(), "one fault per page: the kind was declared")
 	for p := range pages {
@@ -219,6 +219,41 @@ func TestLoopResumesAtTheFaultingAccess(t *testing.T) {
 		// other index is repeated: the loop did not restart.
 		assert.Equal(t, 2, visits[p], "page %d", p)
 		assert.Equal(t, byte(p), mem[p*pageSize+1])
+	}
+}
+
+// TestLoopCarriesItsCookie: what a Loop call attaches to its faults reaches
+// the handler with them and no other call's faults: concurrent loops over one
+// area each hand the handler their own per-call state, with no shared field.
+func TestLoopCarriesItsCookie(t *testing.T) {
+	const pages, workers = 64, 4
+	mem := mapNone(t, pages)
+	h := &protector{mem: mem, prot: readWrite}
+	reg := newRegistry(t, mem, h)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			i := w
+			errs <- reg.Loop(func() {
+				for ; i < pages; i += workers {
+					mem[i*pageSize] = byte(w)
+				}
+			}, func(f *Fault) { f.Access, f.Cookie = arch.AccessWrite, [2]int{w, i} })
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Len(t, h.seen, pages, "one fault per page")
+	for _, f := range h.seen {
+		c, ok := f.Cookie.([2]int)
+		require.True(t, ok, "every fault carries its loop's cookie")
+		w, i := c[0], c[1]
+		assert.Equal(t, w, i%workers, "page %d faulted in loop %d's cookie", i, w)
+		assert.Equal(t, rangeOf(mem).Start+arch.Addr(i*pageSize), f.Address, "the cookie names the faulting access")
 	}
 }
 
@@ -283,7 +318,7 @@ func TestManyGoroutinesFaulting(t *testing.T) {
 				for ; i < pages; i += workers {
 					mem[i*pageSize+w] = byte(w + 1)
 				}
-			}, func() arch.AccessKind { return arch.AccessWrite })
+			}, func(f *Fault) { f.Access = arch.AccessWrite })
 		}()
 		go func() { // the same page: all workers write byte 100+w of page 0
 			defer wg.Done()

@@ -144,14 +144,16 @@ func (reg *Registry) Do(kind arch.AccessKind, fn func()) error {
 // starting over; the guard is set once per call, not per access, and an
 // access that does not fault costs what it costs unguarded.
 //
-// kindAt, if not nil, is called when a fault is caught, before the handler,
-// and returns the kind of the access in progress (body's loop knows it).
-// Errors and propagation are as for [Registry.Do].
-func (reg *Registry) Loop(body func(), kindAt func() arch.AccessKind) error {
-	return reg.run(body, arch.AccessUnspecified, kindAt)
+// at, if not nil, is called when a fault is caught, before the handler, on
+// the faulting goroutine: it fills in what only body's loop knows, the kind
+// of the access in progress (f.Access) and anything the handler needs to
+// know of this call (f.Cookie). Errors and propagation are as for
+// [Registry.Do].
+func (reg *Registry) Loop(body func(), at func(f *Fault)) error {
+	return reg.run(body, arch.AccessUnspecified, at)
 }
 
-func (reg *Registry) run(fn func(), kind arch.AccessKind, kindAt func() arch.AccessKind) error {
+func (reg *Registry) run(fn func(), kind arch.AccessKind, at func(f *Fault)) error {
 	limit := reg.MaxRetries
 	if limit <= 0 {
 		limit = DefaultMaxRetries
@@ -170,8 +172,8 @@ func (reg *Registry) run(fn func(), kind arch.AccessKind, kindAt func() arch.Acc
 			f.Repanic()
 		}
 		f.Access = kind
-		if kindAt != nil {
-			f.Access = kindAt()
+		if at != nil {
+			at(f)
 		}
 		if c, ok := h.(Classifier); ok {
 			f.Signal = c.Classify(f.Address)
@@ -200,4 +202,4 @@ func Unregister(r arch.Range) error { return Default.Unregister(r) }
 func Do(kind arch.AccessKind, fn func()) error { return Default.Do(kind, fn) }
 
 // Loop is [Registry.Loop] on the [Default] registry.
-func Loop(body func(), kindAt func() arch.AccessKind) error { return Default.Loop(body, kindAt) }
+func Loop(body func(), at func(f *Fault)) error { return Default.Loop(body, at) }
