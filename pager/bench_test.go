@@ -1,6 +1,7 @@
 package pager
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -24,8 +25,7 @@ func zipfTrace(n, pages int, alpha float64, seed uint64) *Trace {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	perm := rng.Perm(pages)
 	b := NewBuilder(fmt.Sprintf("zipf-%v", alpha))
-	b.t.Pages = make([]PageID, 0, n)
-	b.t.Writes = make([]bool, 0, n)
+	b.Grow(n)
 	for range n {
 		k, _ := slices.BinarySearch(cdf, rng.Float64()*sum)
 		b.Add(arch.PageNum(perm[min(k, pages-1)])*4096, rng.IntN(10) == 0)
@@ -47,7 +47,7 @@ var benchTrace = sync.OnceValue(func() *Trace {
 // research simulators' figures in MEASURED.md), at 1,000 and 100,000 frames.
 func BenchmarkSim(b *testing.B) {
 	tr := benchTrace()
-	tr.ComputeNext()
+	tr.NextUses()
 	for _, frames := range []int{1000, 100_000} {
 		for _, name := range Policies() {
 			b.Run(fmt.Sprintf("policy=%s/frames=%d", name, frames), func(b *testing.B) {
@@ -55,7 +55,7 @@ func BenchmarkSim(b *testing.B) {
 				var res Result
 				for b.Loop() {
 					var err error
-					if res, err = Run(tr, cfg, nil); err != nil {
+					if res, err = Simulate(context.Background(), tr, cfg, nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -2,7 +2,9 @@ package pager
 
 // frameRing is the circular list of frames that clock-like policies sweep:
 // frames fill in slot order 0, 1, 2... while free; later a loaded page takes
-// the slot of the page it replaced.
+// the slot of the page it replaced. The slots grow as the frames fill, so a
+// budget larger than the pages costs nothing: a page is evicted only once
+// every frame is used, and only then does the hand sweep.
 type frameRing struct {
 	slots   []PageID
 	slotOf  []int32 // slot of each resident page
@@ -11,9 +13,7 @@ type frameRing struct {
 	vacated int // slot freed by the last eviction, or -1
 }
 
-func (f *frameRing) reset(frames int) {
-	*f = frameRing{slots: make([]PageID, frames), vacated: -1}
-}
+func (f *frameRing) reset() { *f = frameRing{slots: f.slots[:0], vacated: -1} }
 
 // place puts page id in a slot and returns it: the vacated slot (then the
 // hand moves past it) or the next free one.
@@ -28,6 +28,9 @@ func (f *frameRing) place(id PageID) int {
 	} else {
 		s = f.used
 		f.used++
+		if s == len(f.slots) {
+			f.slots = append(f.slots, nilPage)
+		}
 	}
 	f.slots[s] = id
 	f.slotOf[id] = int32(s)
@@ -71,7 +74,7 @@ func (p *clock) Name() string {
 }
 
 func (p *clock) Reset(frames int, _ PageState) {
-	p.f.reset(frames)
+	p.f.reset()
 	p.ref = p.ref[:0]
 }
 
@@ -94,22 +97,4 @@ func (p *clock) Evict(Ref) PageID {
 		}
 	}
 	return p.f.take(p.f.hand)
-}
-
-// Hand returns the slot the hand points at, for step tables.
-func (p *clock) Hand() int { return p.f.hand }
-
-// Frames returns the page in each slot (nilPage if free) and its reference
-// bit, for step tables.
-func (p *clock) Frames() ([]PageID, []bool) {
-	pages := make([]PageID, len(p.f.slots))
-	ref := make([]bool, len(p.f.slots))
-	for i := range pages {
-		pages[i] = nilPage
-		if i < p.f.used && p.f.vacated != i {
-			pages[i] = p.f.slots[i]
-			ref[i] = p.ref[pages[i]]
-		}
-	}
-	return pages, ref
 }

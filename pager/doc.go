@@ -25,12 +25,37 @@
 //   - The policy hears of every access: Hit for a resident page (also on a
 //     protection fault), Insert after a fault, Evict when a frame is needed.
 //
+// # One step function
+//
+// Every access of every mode goes through one function, the step of
+// [Pager.Access]: simulation runs it over batches of accesses ([Pager.Replay],
+// [Simulate], [Sweep], [Stream]) with the counters in registers; real mode
+// runs it for each fault and each hit it is told of; step tables run it one
+// access at a time and read the outcome. The rules above are written once,
+// there, and a test holds the batched and the one-at-a-time paths to the
+// same calls to the policy, access by access (package pager/pagertest).
+//
 // # Policies and the engine
 //
 // A [Policy] answers only three questions (hit, insert, victim). The replay
-// engine owns the trace loop, the dense page ids, next-use knowledge for OPT,
-// the counters and the sweeps. Page ids are dense (0, 1, 2... in order of
-// first appearance): the trace's page numbers, up to 2^64, are mapped once.
+// engine owns the trace loop, the dense page ids, next-use knowledge for OPT
+// ([NeedsNext] says which policies need it), the counters and the sweeps.
+// Page ids are dense (0, 1, 2... in order of first appearance): the trace's
+// page numbers ([arch.PageNum], up to 2^64) are mapped once, by a [Builder]
+// for a trace held in memory or a [Decoder] for one read as a stream; a
+// replay consumes [Batch]es from a [Source] either way.
+//
+// A [Trace] is immutable once built: any number of replays may share it. A
+// policy's tables grow with the pages it holds, never with the frame budget
+// alone, so a budget larger than the trace's pages costs what its pages do.
+//
+// # Cancellation and memory
+//
+// Every replay takes a context and stops at the next batch once it is done,
+// with its error; [Sweep] returns the runs that finished. A trace read whole
+// into memory ([Load], for OPT when the format gives no next uses) is
+// bounded by [LoadOptions.MaxBytes] and refused past it with what it would
+// cost ([TooLargeError]).
 //
 // # Errors
 //

@@ -7,19 +7,28 @@ package pager
 // space-time characteristics of certain programs running in a paging
 // machine", CACM 1969).
 //
-// The queue is a ring of frames: no per-page state at all.
+// The queue is a ring of frames: no per-page state at all. It grows as the
+// frames fill (a budget larger than the pages costs nothing): the first
+// eviction comes only once every frame holds a page, so until then the ring
+// is in order from slot 0.
 type fifo struct {
 	ring    []PageID
+	frames  int
 	head, n int // oldest at ring[head]
 }
 
 func (p *fifo) Name() string { return "fifo" }
 
-func (p *fifo) Reset(frames int, _ PageState) { *p = fifo{ring: make([]PageID, frames)} }
+func (p *fifo) Reset(frames int, _ PageState) { *p = fifo{frames: frames} }
 
 func (p *fifo) Hit(Ref) {}
 
 func (p *fifo) Insert(r Ref) {
+	if len(p.ring) < p.frames {
+		p.ring = append(p.ring, r.Page)
+		p.n++
+		return
+	}
 	i := p.head + p.n
 	if i >= len(p.ring) {
 		i -= len(p.ring)
@@ -36,102 +45,4 @@ func (p *fifo) Evict(Ref) PageID {
 	}
 	p.n--
 	return v
-}
-
-// lru evicts the resident page whose last access is oldest (least recently
-// used); with mru set it evicts the one accessed most recently. The access
-// that loads a page counts as its use. Exact: one list kept in recency order,
-// O(1) per access.
-//
-// Source: Mattson, Gecsei, Slutz and Traiger, "Evaluation techniques for
-// storage hierarchies", IBM Systems Journal 1970 (LRU as a stack algorithm);
-// MRU: Chou and DeWitt, VLDB 1985.
-type lru struct {
-	mru bool
-	l   links
-	q   list // head: most recent use, tail: least recent
-}
-
-func (p *lru) Name() string {
-	if p.mru {
-		return "mru"
-	}
-	return "lru"
-}
-
-func (p *lru) Reset(int, PageState) { *p = lru{mru: p.mru, q: newList()} }
-
-func (p *lru) Hit(r Ref) { p.l.moveToFront(&p.q, r.Page) }
-
-func (p *lru) Insert(r Ref) {
-	p.l.grow(r.Page)
-	p.l.pushFront(&p.q, r.Page)
-}
-
-func (p *lru) Evict(Ref) PageID {
-	if p.mru {
-		return p.l.popFront(&p.q)
-	}
-	return p.l.popBack(&p.q)
-}
-
-// random evicts a resident page chosen uniformly at random. The generator is
-// SplitMix64 (Steele, Lea and Flood, OOPSLA 2014) seeded with Options.Seed,
-// and a bound is drawn with Lemire's multiply-and-reject method (ACM TOMACS
-// 2019), in integer arithmetic only: the same seed gives the same victims on
-// every platform. Resident pages are kept in an array in load order, and the
-// victim's slot is filled by the last page (swap-remove), so the array order
-// (and the outcome) depends only on the trace and the seed.
-type random struct {
-	seed  uint64
-	state uint64
-	pages []PageID // resident pages
-	pos   []int32  // index of each resident page in pages
-}
-
-func (p *random) Name() string { return "random" }
-
-func (p *random) Reset(frames int, _ PageState) {
-	*p = random{seed: p.seed, state: p.seed, pages: make([]PageID, 0, frames)}
-}
-
-func (p *random) Hit(Ref) {}
-
-func (p *random) Insert(r Ref) {
-	if int(r.Page) >= len(p.pos) {
-		p.pos = growTo(p.pos, max(int(r.Page)+1, 2*len(p.pos), 64), -1)
-	}
-	p.pos[r.Page] = int32(len(p.pages))
-	p.pages = append(p.pages, r.Page)
-}
-
-func (p *random) Evict(Ref) PageID {
-	i := p.bounded(uint64(len(p.pages)))
-	v := p.pages[i]
-	last := p.pages[len(p.pages)-1]
-	p.pages[i] = last
-	p.pos[last] = int32(i)
-	p.pages = p.pages[:len(p.pages)-1]
-	p.pos[v] = -1
-	return v
-}
-
-func (p *random) next() uint64 {
-	p.state += 0x9e3779b97f4a7c15
-	z := p.state
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// bounded returns a uniform integer in [0, n).
-func (p *random) bounded(n uint64) uint64 {
-	hi, lo := mul64(p.next(), n)
-	if lo < n {
-		threshold := -n % n
-		for lo < threshold {
-			hi, lo = mul64(p.next(), n)
-		}
-	}
-	return hi
 }

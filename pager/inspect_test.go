@@ -1,6 +1,7 @@
 package pager
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,7 +14,7 @@ func TestInspectListsTheResidentSet(t *testing.T) {
 	tr := randomTrace(1, 400, 30, 0.3)
 	for _, name := range Policies() {
 		for _, frames := range []int{1, 4, 9} {
-			_, err := Run(tr, Config{Policy: name, Frames: frames, Options: Options{Seed: 2}}, func(i int, o Outcome, p *Pager) {
+			_, err := Simulate(context.Background(), tr, Config{Policy: name, Frames: frames, Options: Options{Seed: 2}}, func(i int, o Outcome, p *Pager) {
 				in, ok := p.Policy().(Inspector)
 				require.True(t, ok, "%s inspects", name)
 				fr, _ := in.Inspect()
@@ -35,7 +36,7 @@ func TestInspectOrder(t *testing.T) {
 	pages := func(fr []Frame, tr *Trace) []uint64 {
 		var out []uint64
 		for _, f := range fr {
-			out = append(out, uint64(tr.IDs[f.Page]))
+			out = append(out, uint64(tr.PageNum(f.Page)))
 		}
 		return out
 	}
@@ -56,7 +57,7 @@ func TestInspectOrder(t *testing.T) {
 		t.Run(tc.policy, func(t *testing.T) {
 			var fr []Frame
 			var note string
-			_, err := Run(tr, Config{Policy: tc.policy, Frames: 3}, func(i int, o Outcome, p *Pager) {
+			_, err := Simulate(context.Background(), tr, Config{Policy: tc.policy, Frames: 3}, func(i int, o Outcome, p *Pager) {
 				fr, note = p.Policy().(Inspector).Inspect()
 			})
 			require.NoError(t, err)

@@ -20,10 +20,8 @@ type opt struct {
 
 func (p *opt) Name() string { return "opt" }
 
-func (p *opt) NeedsNext() bool { return true }
-
 func (p *opt) Reset(frames int, _ PageState) {
-	*p = opt{heap: make([]PageID, 0, frames)}
+	*p = opt{}
 }
 
 // before reports whether page a is a better victim than page b.

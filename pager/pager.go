@@ -1,15 +1,17 @@
 package pager
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"vmsim/traces"
 )
 
 // PageID is a dense page identifier: pages are numbered 0, 1, 2... in the
 // order a trace first touches them.
-type PageID = uint32
+type PageID uint32
 
 // Ref is one access, as the policies see it.
 type Ref struct {
@@ -138,6 +140,8 @@ type Pager struct {
 	state []uint8
 	used  int
 	stats Stats
+	// victim is the page evicted last.
+	victim PageID
 }
 
 // New returns a pager with frames frames, driven by policy, whose decisions
@@ -174,88 +178,159 @@ func (p *Pager) Dirty(id PageID) bool {
 // Used returns the number of resident pages.
 func (p *Pager) Used() int { return p.used }
 
-// Access runs one access through the pager. On a Backend error the access is
-// not counted and the page state is consistent: retry it.
+// Access runs one access through the pager: the step function of
+// [Pager.run] on a batch of one, its outcome read from the counters it
+// moved. On a Backend error the access is not counted and the page state is
+// consistent: retry it.
 func (p *Pager) Access(r Ref) (Outcome, error) {
-	id := r.Page
-	if int(id) >= len(p.state) {
-		p.state = growTo(p.state, max(int(id)+1, 2*len(p.state), 64), 0)
+	pages, writes, next := [1]PageID{r.Page}, [1]bool{r.Write}, [1]uint64{r.Next}
+	before := p.stats
+	n, err := p.run(&Batch{Pages: pages[:], Writes: writes[:], Next: next[:], Start: r.Time})
+	after := p.stats
+	var o Outcome
+	switch {
+	case n == 0:
+	case after.Faults > before.Faults:
+		o.Kind = Miss
+	case after.ProtectionFaults > before.ProtectionFaults:
+		o.Kind = Protection
 	}
-	st := p.state[id]
-	if st&resident != 0 {
-		out := Outcome{Kind: Hit}
-		if r.Write && st&dirty == 0 {
-			if p.backend != nil {
-				if err := p.backend.Upgrade(id); err != nil {
-					return out, err
+	if after.Evictions > before.Evictions {
+		o.Evicted, o.Victim = true, p.victim
+		o.WroteBack = after.Writebacks > before.Writebacks
+	}
+	return o, err
+}
+
+// Replay runs every access of src through p, a batch at a time, with the
+// step function of [Pager.Access]. It stops at the first Backend error
+// (the access that failed is not counted), at a source's error, and when
+// ctx is done (checked every batch), with ctx's error; the counters hold
+// the accesses done.
+func (p *Pager) Replay(ctx context.Context, src Source) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := p.run(b); err != nil {
+			return err
+		}
+	}
+}
+
+// run is the step function: every access of every mode (simulation, real
+// memory, step tables, sweeps, many processes) goes through it, so each rule
+// of paging is written once, here. It runs the accesses of b in order; the
+// counters live in registers for the loop and are added to the pager's at
+// the end. It returns the number of accesses done: all of them, or, on a
+// Backend error, those before the one that failed (which is not counted;
+// the page state is consistent and the access can be retried).
+func (p *Pager) run(b *Batch) (int, error) {
+	state, pol := p.state, p.policy
+	used, frames := p.used, p.frames
+	pages, writes, next := b.Pages, b.Writes[:len(b.Pages)], b.Next
+	real := p.backend != nil
+	var hits, faults, evictions, writebacks, protections, nwrites uint64
+	var err error
+	i := 0
+	for ; i < len(pages); i++ {
+		id := pages[i]
+		if int(id) >= len(state) {
+			state = p.grow(id)
+		}
+		r := Ref{Page: id, Write: writes[i], Time: b.Start + uint64(i)}
+		if next != nil {
+			r.Next = next[i]
+		}
+		if r.Write {
+			nwrites++
+		}
+		if st := state[id]; st&resident != 0 {
+			if r.Write && st&dirty == 0 {
+				// The first write to a clean resident page.
+				if real {
+					if err = p.backend.Upgrade(id); err != nil {
+						break
+					}
+				}
+				state[id] = st | dirty
+				protections++
+			}
+			pol.Hit(r)
+			hits++
+			continue
+		}
+		if used >= frames {
+			v := pol.Evict(r)
+			vd := state[v]&dirty != 0
+			if real {
+				if err = p.evict(v, vd, r.Time); err != nil {
+					break
 				}
 			}
-			p.state[id] = st | dirty
-			p.stats.ProtectionFaults++
-			out.Kind = Protection
+			state[v] = 0
+			used--
+			evictions++
+			if vd {
+				writebacks++
+			}
+			p.victim = v
 		}
-		p.policy.Hit(r)
-		p.count(r)
-		p.stats.Hits++
-		return out, nil
-	}
-	return p.fault(r)
-}
-
-func (p *Pager) fault(r Ref) (Outcome, error) {
-	out := Outcome{Kind: Miss}
-	if p.used >= p.frames {
-		v := p.policy.Evict(r)
-		vd := p.state[v]&dirty != 0
-		if p.backend != nil {
-			if err := p.backend.Evict(v, vd); err != nil {
-				// The victim stays resident: the policy takes it back as if
-				// it had just been loaded.
-				p.policy.Insert(Ref{Page: v, Time: r.Time, Next: traces.NoNext})
-				return out, fmt.Errorf("evicting page %d: %w", v, err)
+		if real {
+			if err = p.load(id, r.Write); err != nil {
+				break
 			}
 		}
-		p.state[v] = 0
-		p.used--
-		p.stats.Evictions++
-		out.Evicted, out.Victim = true, v
-		if vd {
-			p.stats.Writebacks++
-			out.WroteBack = true
+		st := resident
+		if r.Write {
+			st |= dirty
 		}
+		state[id] = st
+		used++
+		pol.Insert(r)
+		faults++
 	}
-	if p.backend != nil {
-		if err := p.backend.Load(r.Page, r.Write); err != nil {
-			return out, fmt.Errorf("loading page %d: %w", r.Page, err)
-		}
+	if i < len(pages) && writes[i] {
+		nwrites-- // the access that failed
 	}
-	st := resident
-	if r.Write {
-		st |= dirty
-	}
-	p.state[r.Page] = st
-	p.used++
-	p.policy.Insert(r)
-	p.count(r)
-	p.stats.Faults++
-	return out, nil
+	p.used = used
+	p.stats.Add(Stats{Accesses: uint64(i), Reads: uint64(i) - nwrites, Writes: nwrites, Hits: hits, Faults: faults,
+		Evictions: evictions, Writebacks: writebacks, ProtectionFaults: protections})
+	return i, err
 }
 
-// CountHit counts an access as a hit without telling the policy: for real
-// mode, an access that completed while its page was resident, reported after
-// another thread evicted it.
-func (p *Pager) CountHit(write bool) {
-	p.count(Ref{Write: write})
-	p.stats.Hits++
+// grow makes room in the page state for id, out of run's loop.
+//
+//go:noinline
+func (p *Pager) grow(id PageID) []uint8 {
+	p.state = growTo(p.state, max(int(id)+1, 2*len(p.state), 64), 0)
+	return p.state
 }
 
-func (p *Pager) count(r Ref) {
-	p.stats.Accesses++
-	if r.Write {
-		p.stats.Writes++
-	} else {
-		p.stats.Reads++
+// evict has the backend take victim v out of memory. If it cannot, the
+// victim stays resident: the policy takes it back as if it had just been
+// loaded.
+func (p *Pager) evict(v PageID, dirty bool, now uint64) error {
+	if err := p.backend.Evict(v, dirty); err != nil {
+		p.policy.Insert(Ref{Page: v, Time: now, Next: traces.NoNext})
+		return fmt.Errorf("evicting page %d: %w", v, err)
 	}
+	return nil
+}
+
+// load has the backend bring page id into memory.
+func (p *Pager) load(id PageID, write bool) error {
+	if err := p.backend.Load(id, write); err != nil {
+		return fmt.Errorf("loading page %d: %w", id, err)
+	}
+	return nil
 }
 
 // Flush writes back every dirty resident page through save (which must
@@ -275,68 +350,28 @@ func (p *Pager) Flush(save func(PageID) error) error {
 	return nil
 }
 
-// Chunk is a run of consecutive accesses of a trace, decoded to dense ids:
-// what the engine feeds to pagers.
-type Chunk struct {
-	// Pages and Writes describe each access.
+// Batch is a run of consecutive accesses of a trace, with dense page ids:
+// what every replay consumes, whether it comes from a trace held in memory
+// ([Trace.Batch]) or from one decoded as it is read ([Decoder]). A consumer
+// must not modify it.
+type Batch struct {
+	// Pages and Writes describe each access; len(Writes) >= len(Pages).
 	Pages  []PageID
 	Writes []bool
 	// Next holds each access's next use (see Ref.Next), or is nil.
 	Next []uint64
 	// Start is the Time of the first access.
 	Start uint64
-	// Distinct bounds the ids: every id in Pages is below it.
-	Distinct int
 }
 
-// Run is Access for a chunk of accesses in simulation, with the counters in
-// registers and no Outcome: the engine's hot loop. It must count exactly as
-// Access does (a test compares them). It may not be used with a Backend.
-func (p *Pager) Run(c *Chunk) {
-	if c.Distinct > len(p.state) {
-		p.state = growTo(p.state, max(c.Distinct, 2*len(p.state)), 0)
+// Len returns the number of accesses.
+func (b *Batch) Len() int { return len(b.Pages) }
+
+// Ref returns access i as a policy sees it.
+func (b *Batch) Ref(i int) Ref {
+	r := Ref{Page: b.Pages[i], Write: b.Writes[i], Time: b.Start + uint64(i)}
+	if b.Next != nil {
+		r.Next = b.Next[i]
 	}
-	state, pol, next := p.state, p.policy, c.Next
-	used, frames := p.used, p.frames
-	var s Stats
-	for i, id := range c.Pages {
-		r := Ref{Page: id, Write: c.Writes[i], Time: c.Start + uint64(i)}
-		if next != nil {
-			r.Next = next[i]
-		}
-		if r.Write {
-			s.Writes++
-		}
-		st := state[id]
-		if st&resident != 0 {
-			if r.Write && st&dirty == 0 {
-				state[id] = st | dirty
-				s.ProtectionFaults++
-			}
-			pol.Hit(r)
-			s.Hits++
-			continue
-		}
-		if used >= frames {
-			v := pol.Evict(r)
-			if state[v]&dirty != 0 {
-				s.Writebacks++
-			}
-			state[v] = 0
-			used--
-			s.Evictions++
-		}
-		st = resident
-		if r.Write {
-			st |= dirty
-		}
-		state[id] = st
-		used++
-		pol.Insert(r)
-		s.Faults++
-	}
-	s.Accesses = uint64(len(c.Pages))
-	s.Reads = s.Accesses - s.Writes
-	p.used = used
-	p.stats.Add(s)
+	return r
 }

@@ -34,12 +34,6 @@ type PageState interface {
 	Dirty(PageID) bool
 }
 
-// NeedsNext is implemented by policies that read [Ref.Next] (OPT): the
-// engine then computes next uses before the run.
-type NeedsNext interface {
-	NeedsNext() bool
-}
-
 // Options parameterise the policies that have parameters. The zero value
 // gives the defaults.
 type Options struct {
@@ -62,24 +56,39 @@ type policyInfo struct {
 	name    string
 	summary string
 	make    func(Options) Policy
+	// needsNext says that the policy reads [Ref.Next]: the engine must
+	// give each access its next use.
+	needsNext bool
 }
 
 // policies lists every policy, in the order "all" runs them.
 var policies = []policyInfo{
-	{"fifo", "first in, first out: evict the page loaded earliest", func(Options) Policy { return &fifo{} }},
-	{"lru", "least recently used", func(Options) Policy { return &lru{} }},
-	{"mru", "most recently used", func(Options) Policy { return &lru{mru: true} }},
-	{"lfu", "least frequently used since loaded; ties: least recently used", func(Options) Policy { return &lfu{} }},
-	{"random", "a resident page chosen at random (seeded, reproducible)", func(o Options) Policy { return &random{seed: o.Seed} }},
-	{"clock", "second chance; a loaded page starts referenced", func(Options) Policy { return &clock{} }},
-	{"clock-cold", "second chance; a loaded page starts unreferenced", func(Options) Policy { return &clock{cold: true} }},
-	{"nfu", "not frequently used: counts ticks in which the page was referenced", func(o Options) Policy { return &nfu{tick: o.Tick} }},
-	{"aging", "8-bit aging counters shifted every tick", func(o Options) Policy { return &aging{tick: o.Tick} }},
-	{"wsclock", "working-set clock with window tau", func(o Options) Policy { return &wsclock{opt: o.Tau} }},
-	{"opt", "Belady's optimal: evict the page used farthest in the future", func(Options) Policy { return &opt{} }},
-	{"arc", "adaptive replacement cache (Megiddo & Modha, FAST'03)", func(Options) Policy { return &arc{} }},
-	{"sieve", "SIEVE (Zhang et al., NSDI'24)", func(Options) Policy { return &sieve{} }},
-	{"s3fifo", "S3-FIFO (Yang et al., SOSP'23)", func(Options) Policy { return &s3fifo{} }},
+	{"fifo", "first in, first out: evict the page loaded earliest", func(Options) Policy { return &fifo{} }, false},
+	{"lru", "least recently used", func(Options) Policy { return &lru{} }, false},
+	{"mru", "most recently used", func(Options) Policy { return &lru{mru: true} }, false},
+	{"lfu", "least frequently used since loaded; ties: least recently used", func(Options) Policy { return &lfu{} }, false},
+	{"random", "a resident page chosen at random (seeded, reproducible)", func(o Options) Policy { return &random{seed: o.Seed} }, false},
+	{"clock", "second chance; a loaded page starts referenced", func(Options) Policy { return &clock{} }, false},
+	{"clock-cold", "second chance; a loaded page starts unreferenced", func(Options) Policy { return &clock{cold: true} }, false},
+	{"nfu", "not frequently used: counts ticks in which the page was referenced", func(o Options) Policy { return &nfu{tick: o.Tick} }, false},
+	{"aging", "8-bit aging counters shifted every tick", func(o Options) Policy { return &aging{tick: o.Tick} }, false},
+	{"wsclock", "working-set clock with window tau", func(o Options) Policy { return &wsclock{opt: o.Tau} }, false},
+	{"opt", "Belady's optimal: evict the page used farthest in the future", func(Options) Policy { return &opt{} }, true},
+	{"arc", "adaptive replacement cache (Megiddo & Modha, FAST'03)", func(Options) Policy { return &arc{} }, false},
+	{"sieve", "SIEVE (Zhang et al., NSDI'24)", func(Options) Policy { return &sieve{} }, false},
+	{"s3fifo", "S3-FIFO (Yang et al., SOSP'23)", func(Options) Policy { return &s3fifo{} }, false},
+}
+
+// NeedsNext reports whether the named policy reads each access's next use
+// ([Ref.Next]), which a replay must then supply: from the trace format
+// ([traces.NextReader]) or from a pass over the whole trace.
+func NeedsNext(name string) bool {
+	for _, p := range policies {
+		if p.name == name {
+			return p.needsNext
+		}
+	}
+	return false
 }
 
 // Policies returns the names of every policy, in a stable order.

@@ -1,6 +1,7 @@
 package pager
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -30,15 +31,15 @@ func parse(t testing.TB, s string) *Trace {
 func simulate(t testing.TB, tr *Trace, cfg Config) (Stats, []uint64) {
 	t.Helper()
 	var victims []uint64
-	res, err := Run(tr, cfg, func(i int, o Outcome, p *Pager) {
+	res, err := Simulate(context.Background(), tr, cfg, func(i int, o Outcome, p *Pager) {
 		if o.Evicted {
-			victims = append(victims, uint64(tr.IDs[o.Victim]))
+			victims = append(victims, uint64(tr.PageNum(o.Victim)))
 		}
 		if p.Used() > p.Frames() {
 			t.Fatalf("access %d: %d pages resident with %d frames", i, p.Used(), p.Frames())
 		}
-		if !p.Resident(tr.Pages[i]) {
-			t.Fatalf("access %d: page %d not resident after its access", i, tr.IDs[tr.Pages[i]])
+		if !p.Resident(tr.pages[i]) {
+			t.Fatalf("access %d: page %d not resident after its access", i, tr.PageNum(tr.pages[i]))
 		}
 	})
 	require.NoError(t, err)
@@ -179,14 +180,14 @@ func TestUnknownPolicy(t *testing.T) {
 	assert.Len(t, all, 14)
 }
 
-func ExampleRun() {
+func ExampleSimulate() {
 	b := NewBuilder("belady")
 	for _, p := range []arch.PageNum{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5} {
 		b.Add(p, false)
 	}
 	tr := b.Trace()
 	for _, frames := range []int{3, 4} {
-		res, _ := Run(tr, Config{Policy: "fifo", Frames: frames}, nil)
+		res, _ := Simulate(context.Background(), tr, Config{Policy: "fifo", Frames: frames}, nil)
 		fmt.Printf("fifo, %d frames: %d faults\n", frames, res.Faults)
 	}
 	// Output:

@@ -1,6 +1,7 @@
 package pager
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -96,7 +97,7 @@ func TestFastLoopCountsLikeAccess(t *testing.T) {
 			for _, frames := range []int{1, 7, 64, 299} {
 				cfg := Config{Policy: name, Frames: frames, Options: Options{Seed: seed}}
 				slow, _ := simulate(t, tr, cfg)
-				fast, err := Run(tr, cfg, nil)
+				fast, err := Simulate(context.Background(), tr, cfg, nil)
 				assert.NoError(t, err)
 				assert.Equal(t, slow, fast.Stats, "%s/%d", name, frames)
 			}

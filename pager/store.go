@@ -13,6 +13,10 @@ import (
 // Store keeps the contents of pages while they are out of memory: the
 // backing store of real mode. Pages are numbered as in the region they back.
 // Implementations are safe for concurrent use on different pages.
+//
+// Neither method may retain buf after it returns (as for io.Reader and
+// io.Writer): buf is the page itself, in real memory that the pager drops
+// or hands to the program right after the call.
 type Store interface {
 	// ReadPage fills buf, exactly one page, with page p's contents.
 	ReadPage(p arch.PageNum, buf []byte) error

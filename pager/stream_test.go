@@ -2,6 +2,7 @@ package pager
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 func accessesOf(t *Trace) []traces.Access {
 	as := make([]traces.Access, t.Len())
 	for i := range as {
-		as[i] = traces.Access{Page: t.IDs[t.Pages[i]], Write: t.Writes[i]}
+		as[i] = traces.Access{Page: t.PageNum(t.pages[i]), Write: t.writes[i]}
 	}
 	return as
 }
@@ -36,6 +37,7 @@ func (n *nextReader) ReadNext(buf []traces.Access, next []uint64) (int, error) {
 // TestStreamMatchesSweep: decoding once and feeding chunks to every
 // configuration in parallel gives what separate runs give.
 func TestStreamMatchesSweep(t *testing.T) {
+	ctx := context.Background()
 	tr := randomTrace(3, 20_000, 500, 0.3)
 	var cfgs []Config
 	for _, name := range Policies() {
@@ -43,7 +45,7 @@ func TestStreamMatchesSweep(t *testing.T) {
 			cfgs = append(cfgs, Config{Policy: name, Frames: frames, Options: Options{Seed: 9}})
 		}
 	}
-	want, err := Sweep([]*Trace{tr}, cfgs, 1)
+	want, err := Sweep(ctx, []*Trace{tr}, cfgs, 1)
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		name  string
@@ -59,7 +61,7 @@ func TestStreamMatchesSweep(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var r traces.Reader = traces.FromSlice(accessesOf(tr))
 			if tc.next {
-				r = &nextReader{Reader: r, next: NextUses(tr.Pages, tr.Distinct())}
+				r = &nextReader{Reader: r, next: NextUses(tr.pages, tr.Distinct())}
 			}
 			use, exp := cfgs, want
 			if tc.nonly {
@@ -72,7 +74,7 @@ func TestStreamMatchesSweep(t *testing.T) {
 			}
 			var progress uint64
 			tc.opts.Progress = func(n uint64) { progress = n }
-			got, err := Stream(tr.Name, r, use, &tc.opts)
+			got, err := Stream(ctx, tr.Name(), r, use, &tc.opts)
 			require.NoError(t, err)
 			assert.Equal(t, exp, got)
 			assert.Equal(t, uint64(tr.Len()), progress)
@@ -83,6 +85,7 @@ func TestStreamMatchesSweep(t *testing.T) {
 // TestStreamDenseTrace: a vmt trace, whose ids are dense, replays without
 // the engine's own numbering and counts the same.
 func TestStreamDenseTrace(t *testing.T) {
+	ctx := context.Background()
 	tr := randomTrace(8, 30_000, 700, 0.3)
 	var buf bytes.Buffer
 	w, err := traces.NewVMTWriter(&buf, nil)
@@ -93,10 +96,10 @@ func TestStreamDenseTrace(t *testing.T) {
 	for _, name := range []string{"fifo", "lru", "clock", "arc", "s3fifo"} {
 		cfgs = append(cfgs, Config{Policy: name, Frames: 64})
 	}
-	want, err := Sweep([]*Trace{tr}, cfgs, 1)
+	want, err := Sweep(ctx, []*Trace{tr}, cfgs, 1)
 	require.NoError(t, err)
-	r := traces.NewVMTReader(bytes.NewReader(buf.Bytes()), tr.Name)
-	got, err := Stream(tr.Name, r, cfgs, &StreamOptions{ChunkSize: 1000})
+	r := traces.NewVMTReader(bytes.NewReader(buf.Bytes()), tr.Name())
+	got, err := Stream(ctx, tr.Name(), r, cfgs, &StreamOptions{ChunkSize: 1000})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 }
@@ -115,26 +118,28 @@ func (f *failingReader) Read(buf []traces.Access) (int, error) {
 }
 
 func TestStreamReportsReadErrors(t *testing.T) {
-	_, err := Stream("x", &failingReader{n: 5}, []Config{{Policy: "lru", Frames: 2}, {Policy: "fifo", Frames: 2}}, nil)
+	ctx := context.Background()
+	_, err := Stream(ctx, "x", &failingReader{n: 5}, []Config{{Policy: "lru", Frames: 2}, {Policy: "fifo", Frames: 2}}, nil)
 	assert.ErrorIs(t, err, errBroken)
-	_, err = Stream("x", &failingReader{n: 5}, []Config{{Policy: "opt", Frames: 2}}, nil)
+	_, err = Stream(ctx, "x", &failingReader{n: 5}, []Config{{Policy: "opt", Frames: 2}}, nil)
 	assert.ErrorIs(t, err, errBroken)
-	_, err = Stream("x", &failingReader{}, []Config{{Policy: "nope", Frames: 2}}, nil)
+	_, err = Stream(ctx, "x", &failingReader{}, []Config{{Policy: "nope", Frames: 2}}, nil)
 	assert.ErrorIs(t, err, ErrUnknownPolicy)
 }
 
 // TestLoadSizesOnce: a reader that knows its count gets slices of exactly
 // that size, never grown (opt's memory stays within 16 bytes per access).
 func TestLoadSizesOnce(t *testing.T) {
+	ctx := context.Background()
 	tr := randomTrace(2, 5000, 100, 0.2)
 	var buf bytes.Buffer
 	w, err := traces.NewVMTWriter(&buf, &traces.WriterOptions{Count: uint64(tr.Len())})
 	require.NoError(t, err)
 	require.NoError(t, w.Write(accessesOf(tr)))
 	require.NoError(t, w.Close())
-	got, err := Load("sized", traces.NewVMTReader(&buf, "sized"), nil)
+	got, err := Load(ctx, "sized", traces.NewVMTReader(&buf, "sized"), nil)
 	require.NoError(t, err)
-	assert.Equal(t, tr.Pages, got.Pages)
-	assert.Equal(t, tr.Len(), cap(got.Pages))
-	assert.Equal(t, tr.Len(), cap(got.Writes))
+	assert.Equal(t, tr.pages, got.pages)
+	assert.Equal(t, tr.Len(), cap(got.pages))
+	assert.Equal(t, tr.Len(), cap(got.writes))
 }

@@ -61,15 +61,12 @@ type bounds struct {
 
 const noTime = ^uint64(0)
 
-func newBounds(blocks int) bounds {
-	b := bounds{block: make([]uint64, blocks), sup: make([]uint64, (blocks+63)/64), all: noTime}
-	for i := range b.block {
-		b.block[i] = noTime
+// grow adds block's bound (none yet), and its superblock's if new.
+func (b *bounds) grow(block int) {
+	b.block = append(b.block, noTime)
+	if block>>6 == len(b.sup) {
+		b.sup = append(b.sup, noTime)
 	}
-	for i := range b.sup {
-		b.sup[i] = noTime
-	}
-	return b
 }
 
 func (b *bounds) lower(block int, t uint64) {
@@ -105,10 +102,23 @@ func (p *wsclock) Reset(frames int, pages PageState) {
 	if tau == 0 {
 		tau = 2 * uint64(frames)
 	}
-	blocks := (frames + 63) / 64
-	*p = wsclock{opt: p.opt, tau: tau, ref: make([]uint64, blocks), refs: make([]uint64, (blocks+63)/64), class: make([]uint64, blocks),
-		last: make([]uint64, frames), clean: newBounds(blocks), dirty: newBounds(blocks), pages: pages}
-	p.f.reset(frames)
+	*p = wsclock{opt: p.opt, tau: tau, clean: bounds{all: noTime}, dirty: bounds{all: noTime}, pages: pages}
+	p.f.reset()
+}
+
+// grow adds slot s, the next one, as the frames fill: the tables grow with
+// the pages loaded, not with the budget.
+func (p *wsclock) grow(s int) {
+	p.last = append(p.last, 0)
+	if w := s >> 6; w == len(p.ref) {
+		p.ref = append(p.ref, 0)
+		p.class = append(p.class, 0)
+		p.clean.grow(w)
+		p.dirty.grow(w)
+		if w>>6 == len(p.refs) {
+			p.refs = append(p.refs, 0)
+		}
+	}
 }
 
 func (p *wsclock) refSet(s int) bool { return p.ref[s>>6]&(1<<(s&63)) != 0 }
@@ -123,6 +133,9 @@ func (p *wsclock) Hit(r Ref) { p.setRef(int(p.f.slotOf[r.Page])) }
 
 func (p *wsclock) Insert(r Ref) {
 	s := p.f.place(r.Page)
+	if s == len(p.last) {
+		p.grow(s)
+	}
 	p.setRef(s)
 	p.last[s] = r.Time
 }

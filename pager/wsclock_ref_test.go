@@ -46,7 +46,7 @@ func (p *wsclockNaive) Reset(frames int, pages PageState) {
 		tau = 2 * uint64(frames)
 	}
 	*p = wsclockNaive{opt: p.opt, tau: tau, ref: make([]bool, frames), last: make([]uint64, frames), pages: pages}
-	p.f.reset(frames)
+	p.f.reset()
 }
 
 func (p *wsclockNaive) Hit(r Ref) { p.ref[p.f.slotOf[r.Page]] = true }
@@ -105,7 +105,7 @@ func TestWSClockMatchesTheFrameByFrameSweep(t *testing.T) {
 						t.Fatal(err)
 					}
 					var victims []PageID
-					for i := range tr.Pages {
+					for i := range tr.pages {
 						o, err := p.Access(tr.Ref(i))
 						if err != nil {
 							t.Fatal(err)
