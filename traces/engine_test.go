@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,7 +20,7 @@ func TestOracleNextUsesDriveOPT(t *testing.T) {
 		r, c, err := traces.Open(path, nil)
 		require.NoError(t, err)
 		defer c.Close()
-		res, err := pager.Stream(path, r, cfgs, nil)
+		res, err := pager.Stream(context.Background(), path, r, cfgs, nil)
 		require.NoError(t, err)
 		return res
 	}

@@ -61,7 +61,7 @@ func demoPaging(cmd *cobra.Command) error {
 	var rows []row
 	for _, frames := range []int{3, 4} {
 		cfg := pager.Config{Policy: "fifo", Frames: frames}
-		sim, err := pager.Run(t, cfg, nil)
+		sim, err := pager.Simulate(cmd.Context(), t, cfg, nil)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -130,9 +131,10 @@ func replayKernel(t *pager.Trace, k *kernelMeter) (row, error) {
 	view, shift := region.Bytes(), region.PageSize().Shift()
 	kf, err := k.measure(region.Range(), arch.Range{}, func() error {
 		var s byte
-		for i, id := range t.Pages {
+		for i := range t.Len() {
+			id, write := t.At(i)
 			off := uint64(id) << shift
-			if t.Writes[i] {
+			if write {
 				view[off] = byte(i)
 			} else {
 				s += view[off]
@@ -145,8 +147,8 @@ func replayKernel(t *pager.Trace, k *kernelMeter) (row, error) {
 		return row{}, err
 	}
 	st := pager.Stats{Accesses: uint64(t.Len())}
-	for _, w := range t.Writes {
-		if w {
+	for i := range t.Len() {
+		if _, w := t.At(i); w {
 			st.Writes++
 		}
 	}
@@ -156,19 +158,18 @@ func replayKernel(t *pager.Trace, k *kernelMeter) (row, error) {
 		st.Faults = kf.Total
 	}
 	st.Hits = st.Accesses - min(st.Faults, st.Accesses)
-	return row{Result: pager.Result{Trace: t.Name, Policy: "kernel", Frames: t.Distinct(), Stats: st}, Mode: "kernel", KernelFaults: kf}, nil
+	return row{Result: pager.Result{Trace: t.Name(), Policy: "kernel", Frames: t.Distinct(), Stats: st}, Mode: "kernel", KernelFaults: kf}, nil
 }
 
 // kernelSink keeps replayed loads from being optimised away.
 var kernelSink byte
 
 // measureReal runs a real-mode replay under the meter.
-func measureReal(lp *live.Pager, t *pager.Trace, k *kernelMeter) (live.Stats, *kernelFaults, error) {
+func measureReal(ctx context.Context, lp *live.Pager, src pager.Source, k *kernelMeter) (live.Stats, *kernelFaults, error) {
 	var st live.Stats
-	second, _ := lp.Region().AltRange()
-	kf, err := k.measure(lp.Region().Range(), second, func() error {
+	kf, err := k.measure(lp.Range(), lp.SecondView(), func() error {
 		var err error
-		st, err = lp.Replay(t)
+		st, err = lp.Replay(ctx, src)
 		return err
 	})
 	return st, kf, err

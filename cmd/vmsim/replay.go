@@ -215,8 +215,7 @@ func streamTrace(cmd *cobra.Command, path string, f traceFlags, cfgs []pager.Con
 	defer t.close()
 	bar := newProgress(cmd.ErrOrStderr(), t.size, "replay "+path)
 	defer bar.done()
-	return pager.Stream(path, t.reader, cfgs, &pager.StreamOptions{
-		Context:  cmd.Context(),
+	return pager.Stream(cmd.Context(), path, t.reader, cfgs, &pager.StreamOptions{
 		Progress: func(uint64) { bar.set(t.read.Load()) },
 	})
 }
@@ -237,19 +236,20 @@ func replayReal(cmd *cobra.Command, t *pager.Trace, cfg pager.Config, mech live.
 	}
 	var st live.Stats
 	var kf *kernelFaults
+	src := t.Source(0, pager.NeedsNext(cfg.Policy))
 	if meter != nil {
-		st, kf, err = measureReal(lp, t, meter)
+		st, kf, err = measureReal(cmd.Context(), lp, src, meter)
 	} else {
-		st, err = lp.Replay(t)
+		st, err = lp.Replay(cmd.Context(), src)
 	}
 	if cerr := lp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return row{}, fmt.Errorf("real mode, %s, %s, %d frames: %w", t.Name, cfg.Policy, cfg.Frames, err)
+		return row{}, fmt.Errorf("real mode, %s, %s, %d frames: %w", t.Name(), cfg.Policy, cfg.Frames, err)
 	}
 	uf := st.UserFaults
-	return row{Result: pager.Result{Trace: t.Name, Policy: cfg.Policy, Frames: cfg.Frames, Stats: st.Stats}, Mode: "real", Mechanism: mech.String(), UserFaults: &uf, KernelFaults: kf}, nil
+	return row{Result: pager.Result{Trace: t.Name(), Policy: cfg.Policy, Frames: cfg.Frames, Stats: st.Stats}, Mode: "real", Mechanism: mech.String(), UserFaults: &uf, KernelFaults: kf}, nil
 }
 
 // row is one line of output: the contract of -o json (DESIGN.md).

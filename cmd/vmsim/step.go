@@ -106,24 +106,25 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 		// accesses shown.
 		r = &limitReader{r: t.reader, n: f.limit}
 	}
-	tr, err := pager.Load(path, r, nil)
+	tr, err := pager.Load(cmd.Context(), path, r, nil)
 	if err != nil {
 		return err
 	}
 	cfg := pager.Config{Policy: f.policy, Frames: f.frames, Options: pager.Options{Seed: f.seed, Tick: f.tick, Tau: f.tau}}
 	var rows []stepRow
-	res, err := pager.Run(tr, cfg, func(i int, o pager.Outcome, p *pager.Pager) {
+	res, err := pager.Simulate(cmd.Context(), tr, cfg, func(i int, o pager.Outcome, p *pager.Pager) {
 		if f.limit > 0 && i >= f.limit {
 			return
 		}
-		row := stepRow{Index: i, Page: tr.IDs[tr.Pages[i]], Write: tr.Writes[i], Result: o.Kind.String()}
+		id, write := tr.At(i)
+		row := stepRow{Index: i, Page: tr.PageNum(id), Write: write, Result: o.Kind.String()}
 		if o.Evicted {
-			v := tr.IDs[o.Victim]
+			v := tr.PageNum(o.Victim)
 			row.Victim, row.WroteBack = &v, o.WroteBack
 		}
 		frames, state := p.Policy().(pager.Inspector).Inspect()
 		for _, fr := range frames {
-			row.Frames = append(row.Frames, tr.IDs[fr.Page])
+			row.Frames = append(row.Frames, tr.PageNum(fr.Page))
 			row.Notes = append(row.Notes, fr.Note)
 		}
 		if slicesAllEmpty(row.Notes) {

@@ -108,5 +108,5 @@ func loadTrace(ctx context.Context, path string, f traceFlags, stdin io.Reader) 
 		return nil, err
 	}
 	defer t.close()
-	return pager.Load(path, t.reader, nil)
+	return pager.Load(ctx, path, t.reader, nil)
 }

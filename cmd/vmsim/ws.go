@@ -71,7 +71,7 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 		return err
 	}
 	defer t.close()
-	tr, err := pager.Load(path, t.reader, nil)
+	tr, err := pager.Load(cmd.Context(), path, t.reader, nil)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,8 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 	f.points = min(f.points, max(n, 1))
 	ws := make([]int, n)
 	for i := range n {
-		ws[i] = w.Access(tr.IDs[tr.Pages[i]])
+		id, _ := tr.At(i)
+		ws[i] = w.Access(tr.PageNum(id))
 	}
 	var resident []int
 	if f.frames > 0 {
@@ -91,7 +92,8 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 		resident = make([]int, n)
 		seen := traces.NewDense()
 		for i := range n {
-			seen.ID(tr.IDs[tr.Pages[i]])
+			id, _ := tr.At(i)
+			seen.ID(tr.PageNum(id))
 			resident[i] = min(seen.Len(), f.frames)
 		}
 	}

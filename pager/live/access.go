@@ -1,15 +1,17 @@
 package live
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"runtime"
 
+	"vmsim/faults"
 	"vmsim/pager"
 	"vmsim/traces"
 	"vmsim/vm/arch"
 )
-
-// sink keeps replayed loads from being optimised away.
-var sink byte
 
 // ReadAt copies len(buf) bytes at offset off of page p into buf, faulting
 // the page in if needed. The bytes must lie within the page.
@@ -37,7 +39,7 @@ func (lp *Pager) access(p arch.PageNum, off, n int, write bool, op func(mem []by
 		kind = arch.AccessWrite
 	}
 	faulted := false
-	if err := lp.reg.Loop(func() { op(mem) }, func() arch.AccessKind { faulted = true; return kind }); err != nil {
+	if err := lp.reg.Loop(func() { op(mem) }, func(f *faults.Fault) { faulted, f.Access = true, kind }); err != nil {
 		return err
 	}
 	if faulted {
@@ -48,93 +50,135 @@ func (lp *Pager) access(p arch.PageNum, off, n int, write bool, op func(mem []by
 	id := pager.PageID(p)
 	if !lp.core.Resident(id) || (write && !lp.core.Dirty(id)) {
 		// Evicted (or cleaned) by another goroutine after the access
-		// completed: it was a hit when it happened. Count it, without
-		// telling the policy of a page that is gone.
-		lp.core.CountHit(write)
+		// completed: it was a hit when it happened.
+		lp.lateHitLocked(write)
 		return nil
 	}
+	lp.others++
 	_, err := lp.core.Access(pager.Ref{Page: id, Write: write, Time: lp.tick(), Next: traces.NoNext})
 	return err
 }
 
-// Replay runs trace t on the region: access i is a real load (or store) of
-// the first byte of page t.Pages[i]. Faults go to the handler with the
-// access's own Ref (time and next use included), accesses that do not fault
-// are reported to the core as hits, so the core sees exactly the sequence
-// that simulation sees. The region must have at least t.Distinct() pages.
-// Replay must be the only user of the Pager while it runs.
-func (lp *Pager) Replay(t *pager.Trace) (Stats, error) {
-	if t.Distinct() > lp.region.Pages() {
-		return Stats{}, fmt.Errorf("trace has %d distinct pages, the region %d", t.Distinct(), lp.region.Pages())
-	}
-	if nn, ok := lp.core.Policy().(pager.NeedsNext); ok && nn.NeedsNext() {
-		t.ComputeNext()
-	}
+// replayFault is the cookie of a fault of Replay: the access that faulted,
+// for the handler.
+type replayFault struct {
+	ref pager.Ref
+	// index is the access's position in the replay, from 0.
+	index uint64
+	// resolved reports that the handler told the core of the access;
+	// others is the Pager's count of others' accesses then.
+	resolved bool
+	others   uint64
+}
+
+// Replay runs the accesses of src on the region: access i is a real load
+// (or store) of the first byte of its page. Faults reach the handler with
+// the access's own Ref (time and next use included), and accesses that do
+// not fault are reported to the core as hits, so the core sees exactly the
+// sequence that simulation sees. Every page id must be below [Pager.Pages];
+// a policy that needs next uses needs a source that gives them.
+//
+// Replay stops at the first inconsistency between real memory and the core
+// (an access that faults twice, or one that does not fault on a page the
+// core does not hold), with an error matching [ErrInconsistent] that names
+// the access and its page, and when ctx is done (checked every batch), with
+// ctx's error. The counts returned are those so far.
+func (lp *Pager) Replay(ctx context.Context, src pager.Source) (Stats, error) {
+	policy := lp.core.Policy().Name()
+	needNext := pager.NeedsNext(policy)
 	view := lp.region.Bytes()
-	pages, writes := t.Pages, t.Writes
-	shift := lp.shift
-	n := len(pages)
-	i := 0
-	faultedAt := -1
-	var ref pager.Ref
-	var err error
-	// The trace's times continue the Pager's virtual time, so that a
-	// replay after other accesses (or another replay) never goes back.
+	pages := lp.region.Pages()
+	var done uint64 // accesses replayed before the batch
+	var sum byte    // what the loads read: kept alive so they stay
+	for {
+		if err := ctx.Err(); err != nil {
+			return lp.Stats(), err
+		}
+		b, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return lp.Stats(), err
+		}
+		if needNext && b.Next == nil {
+			return lp.Stats(), fmt.Errorf("policy %s needs each access's next use, which the trace source does not give", policy)
+		}
+		for i, id := range b.Pages {
+			if int(id) >= pages {
+				return lp.Stats(), fmt.Errorf("replay access %d: page id %d outside the %d-page region", done+uint64(i), id, pages)
+			}
+		}
+		s, err := lp.replayBatch(view, b, done)
+		sum += s
+		if err != nil {
+			return lp.Stats(), err
+		}
+		done += uint64(b.Len())
+	}
+	runtime.KeepAlive(sum)
+	return lp.Stats(), nil
+}
+
+// replayBatch replays one batch; done is the number of accesses before it.
+func (lp *Pager) replayBatch(view []byte, b *pager.Batch, done uint64) (byte, error) {
+	n := b.Len()
+	// The batch's times continue the Pager's virtual time, so that a replay
+	// after other accesses (or another replay) never goes back.
 	lp.mu.Lock()
 	base := lp.clock
 	lp.clock += uint64(n)
+	others := lp.others
 	lp.mu.Unlock()
 	refAt := func(i int) pager.Ref {
-		r := t.Ref(i)
-		r.Time += base
-		if r.Next != traces.NoNext {
-			r.Next += base
+		r := b.Ref(i)
+		r.Time = base + uint64(i)
+		if r.Next != traces.NoNext && b.Next != nil {
+			r.Next = base + (r.Next - b.Start)
 		}
 		return r
 	}
+	pages, writes, shift := b.Pages, b.Writes, lp.shift
+	i := 0
+	var sum byte
+	var err error
+	var rf *replayFault // of access i, once it faulted
+	seen := others      // lp.others when the replay last heard of the core
 	body := func() {
-		var s byte
 		for ; i < n; i++ {
 			off := uint64(pages[i]) << shift
 			if writes[i] {
 				view[off] = byte(i)
 			} else {
-				s += view[off]
+				sum += view[off]
 			}
-			if faultedAt == i {
-				continue
+			if rf != nil && rf.index == done+uint64(i) {
+				seen = rf.others
+				continue // the handler told the core
 			}
 			lp.mu.Lock()
-			err = lp.touchLocked(refAt(i))
+			err = lp.touchLocked(refAt(i), done+uint64(i), seen)
+			seen = lp.others
 			lp.mu.Unlock()
 			if err != nil {
 				return
 			}
 		}
-		sink = s
 	}
-	kindAt := func() arch.AccessKind {
-		if faultedAt == i {
-			err = fmt.Errorf("access %d to page %d faulted twice: %w", i, pages[i], ErrInconsistent)
+	at := func(f *faults.Fault) {
+		if rf == nil || rf.index != done+uint64(i) {
+			rf = &replayFault{ref: refAt(i), index: done + uint64(i)}
 		}
-		faultedAt = i
-		ref = refAt(i)
-		lp.replay = &ref
+		f.Access = arch.AccessRead
 		if writes[i] {
-			return arch.AccessWrite
+			f.Access = arch.AccessWrite
 		}
-		return arch.AccessRead
+		f.Cookie = rf
 	}
-	// The loop ends early when body sets err; a second fault at one access
-	// is reported after its handler ran.
 	for i < n && err == nil {
-		if lerr := lp.reg.Loop(body, kindAt); lerr != nil {
-			lp.replay = nil
-			return lp.Stats(), fmt.Errorf("replay access %d: %w", i, lerr)
+		if lerr := lp.reg.Loop(body, at); lerr != nil {
+			return sum, fmt.Errorf("replay access %d: %w", done+uint64(i), lerr)
 		}
 	}
-	if err != nil {
-		return lp.Stats(), err
-	}
-	return lp.Stats(), nil
+	return sum, err
 }

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -31,13 +32,13 @@ func benchReplay(b *testing.B, mech Mechanism, pages, frames int, before, tr *pa
 		}
 		want := pages
 		if before != nil {
-			if _, err := lp.Replay(before); err != nil {
+			if _, err := lp.Replay(context.Background(), replaySource(before, lp)); err != nil {
 				b.Fatal(err)
 			}
 			want += pages
 		}
 		b.StartTimer()
-		st, err := lp.Replay(tr)
+		st, err := lp.Replay(context.Background(), replaySource(tr, lp))
 		if err != nil {
 			b.Fatal(err)
 		}

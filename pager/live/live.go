@@ -98,7 +98,9 @@ type Stats struct {
 }
 
 // Pager is demand paging on real memory. Its methods are safe for
-// concurrent use, except that Replay must be the only user while it runs.
+// concurrent use: accesses of the accessors and of replays may run at once
+// (each fault carries its own access), though the core then hears of them
+// interleaved, not as simulation of either alone would.
 type Pager struct {
 	region *vm.Region
 	reg    *faults.Registry
@@ -114,11 +116,19 @@ type Pager struct {
 	core       *pager.Pager // protected by mu
 	clock      uint64       // virtual time of accesses reported; protected by mu
 	userFaults uint64       // protected by mu
+	// late counts the accesses that completed while their page was
+	// resident but were reported after another goroutine evicted it: hits
+	// the core never hears of (see [Pager.ReadAt]). Protected by mu.
+	late pager.Stats
+	// others counts the accesses that the accessors and undeclared code
+	// reported to the core: a replay that sees it move knows that another
+	// goroutine may have evicted its pages. Protected by mu.
+	others uint64
 
-	// replay is the access of the running Replay that just faulted, set on
-	// the replaying goroutine by the fault's kindAt callback; nil outside
-	// Replay.
-	replay *pager.Ref
+	// afterFault, if not nil, is called (with mu held) after each fault of
+	// a replay is resolved: tests use it to take a grant back behind the
+	// core's back.
+	afterFault func(p arch.PageNum)
 }
 
 // New maps a region of pages pages, all out of memory, and pages them with
@@ -203,18 +213,37 @@ func checkMapBudget(frames int) error {
 		frames, need, room, limit, max((room-4)/2, 0), vm.ErrMapLimit)
 }
 
-// Region returns the memory being paged.
-func (lp *Pager) Region() *vm.Region { return lp.region }
+// Range returns the addresses of the memory being paged: the program's
+// view, whose faults the Pager handles. Access to it goes through the
+// Pager ([Pager.ReadAt], [Pager.WriteAt], [Pager.Replay]): a protection
+// changed behind its back would make real memory and the core disagree.
+func (lp *Pager) Range() arch.Range { return lp.region.Range() }
+
+// SecondView returns the addresses of the always-writable second view that
+// the Mprotect and Remap mechanisms fill and save pages through, or an
+// empty range (Uffd has none).
+func (lp *Pager) SecondView() arch.Range {
+	r, _ := lp.region.AltRange()
+	return r
+}
+
+// PageSize returns the size of the region's pages.
+func (lp *Pager) PageSize() arch.PageSize { return lp.region.PageSize() }
+
+// Pages returns the number of pages of the region.
+func (lp *Pager) Pages() int { return lp.region.Pages() }
 
 // Stats returns the counters so far.
 func (lp *Pager) Stats() Stats {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
-	return Stats{Stats: lp.core.Stats(), UserFaults: lp.userFaults}
+	st := lp.core.Stats()
+	st.Add(lp.late)
+	return Stats{Stats: st, UserFaults: lp.userFaults}
 }
 
-// Resident returns the number of resident pages.
-func (lp *Pager) Resident() int {
+// Used returns the number of resident pages.
+func (lp *Pager) Used() int {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
 	return lp.core.Used()
@@ -225,6 +254,9 @@ func (lp *Pager) Resident() int {
 func (lp *Pager) Classify(a arch.Addr) arch.Signal { return lp.region.Classify(a) }
 
 // HandleFault resolves a fault in the region: it implements faults.Handler.
+// A fault of [Pager.Replay] carries its access (time and next use included)
+// in its cookie; any other is a read or write of the accessors, or of code
+// that declared nothing.
 func (lp *Pager) HandleFault(f *faults.Fault) error {
 	p, ok := lp.region.PageOf(f.Address)
 	if !ok {
@@ -234,14 +266,10 @@ func (lp *Pager) HandleFault(f *faults.Fault) error {
 	lp.mu.Lock()
 	defer lp.mu.Unlock()
 	lp.userFaults++
-	if r := lp.replay; r != nil {
-		lp.replay = nil
-		if r.Page != id {
-			return fmt.Errorf("replay access %d to page %d faulted at page %d: %w", r.Time, r.Page, id, ErrInconsistent)
-		}
-		_, err := lp.core.Access(*r)
-		return err
+	if rf, ok := f.Cookie.(*replayFault); ok {
+		return lp.replayFaultLocked(id, rf)
 	}
+	lp.others++
 	write := f.Access == arch.AccessWrite
 	if lp.core.Resident(id) {
 		switch {
@@ -259,6 +287,30 @@ func (lp *Pager) HandleFault(f *faults.Fault) error {
 	return err
 }
 
+// replayFaultLocked resolves a fault of Replay: the core hears of the
+// access with Replay's own Ref, as simulation would. An access that faults
+// again once its fault was resolved lost the grant: if no other goroutine
+// used the core since, real memory and the core disagree (an error); if one
+// did, its fault may have evicted the page, and the access faults, and
+// counts, again, as the accessors' do. The caller holds mu.
+func (lp *Pager) replayFaultLocked(id pager.PageID, rf *replayFault) error {
+	if rf.ref.Page != id {
+		return fmt.Errorf("replay access %d to page %d faulted at page %d: %w", rf.index, rf.ref.Page, id, ErrInconsistent)
+	}
+	if rf.resolved && lp.others == rf.others {
+		return fmt.Errorf("replay access %d to page %d faulted again after its fault was resolved (a grant was lost): %w", rf.index, rf.ref.Page, ErrInconsistent)
+	}
+	_, err := lp.core.Access(rf.ref)
+	if err != nil {
+		return err
+	}
+	rf.resolved, rf.others = true, lp.others
+	if lp.afterFault != nil {
+		lp.afterFault(arch.PageNum(id))
+	}
+	return nil
+}
+
 // tick returns the next virtual time. The caller holds mu.
 func (lp *Pager) tick() uint64 {
 	t := lp.clock
@@ -266,14 +318,35 @@ func (lp *Pager) tick() uint64 {
 	return t
 }
 
-// touchLocked reports an access that did not fault: a hit. The caller holds
-// mu.
-func (lp *Pager) touchLocked(r pager.Ref) error {
+// touchLocked reports access index of a replay, which did not fault: a hit.
+// seen is the count of others' accesses when the replay last heard of the
+// core: if it moved, another goroutine may have evicted the page after the
+// access completed, which is a hit the policy does not hear of. The caller
+// holds mu.
+func (lp *Pager) touchLocked(r pager.Ref, index, seen uint64) error {
 	if !lp.core.Resident(r.Page) || (r.Write && !lp.core.Dirty(r.Page)) {
-		return fmt.Errorf("access %d to page %d (write %v) did not fault but the page is not resident with that access: %w", r.Time, r.Page, r.Write, ErrInconsistent)
+		if lp.others != seen {
+			lp.lateHitLocked(r.Write)
+			return nil
+		}
+		return fmt.Errorf("replay access %d to page %d (write %v) did not fault but the page is not resident with that access: %w", index, r.Page, r.Write, ErrInconsistent)
 	}
 	_, err := lp.core.Access(r)
 	return err
+}
+
+// lateHitLocked counts an access that completed while its page was
+// resident, reported once another goroutine had evicted (or cleaned) it: a
+// hit, which the policy does not hear of since the page is gone. The caller
+// holds mu.
+func (lp *Pager) lateHitLocked(write bool) {
+	lp.late.Accesses++
+	lp.late.Hits++
+	if write {
+		lp.late.Writes++
+	} else {
+		lp.late.Reads++
+	}
 }
 
 // Sync writes every dirty resident page to the store and makes it clean

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -76,13 +77,13 @@ func TestSimAndRealAgree(t *testing.T) {
 					for _, policy := range pager.Policies() {
 						name := fmt.Sprintf("seed=%d/frames=%d/%s", seed, frames, policy)
 						opts := pager.Options{Seed: seed + 1}
-						sim, err := pager.Run(tr, pager.Config{Policy: policy, Frames: frames, Options: opts}, nil)
+						sim, err := pager.Simulate(context.Background(), tr, pager.Config{Policy: policy, Frames: frames, Options: opts}, nil)
 						require.NoError(t, err)
 						pol, err := pager.NewPolicy(policy, opts)
 						require.NoError(t, err)
 						lp, err := New(tr.Distinct(), pol, frames, &Options{Mechanism: mech})
 						skipIfNotSupported(t, err)
-						real, err := lp.Replay(tr)
+						real, err := lp.Replay(context.Background(), replaySource(tr, lp))
 						require.NoError(t, err, name)
 						assert.Equal(t, sim.Stats, real.Stats, name)
 						assert.Equal(t, real.Faults+real.ProtectionFaults, real.UserFaults, "%s: each fault was caught in user space", name)
@@ -119,7 +120,7 @@ func TestTextbookStringsInRealMode(t *testing.T) {
 				}
 				tr := b.Trace()
 				lp := newLive(t, tr.Distinct(), tc.policy, tc.frames, &Options{Mechanism: mech})
-				st, err := lp.Replay(tr)
+				st, err := lp.Replay(context.Background(), replaySource(tr, lp))
 				require.NoError(t, err)
 				assert.Equal(t, tc.faults, st.Faults)
 				assert.Equal(t, tc.faults, st.UserFaults, "every fault is a real, caught fault")
@@ -242,7 +243,7 @@ func checkNothingLost(t *testing.T, lp *Pager, pages, accesses int, expected fun
 		assert.Equal(t, want, buf, "page %d", p)
 	}
 	st := lp.Stats()
-	assert.LessOrEqual(t, lp.Resident(), 4)
+	assert.LessOrEqual(t, lp.Used(), 4)
 	assert.Greater(t, st.Writebacks, uint64(0))
 	if expected != nil {
 		assert.Greater(t, retried.Load(), int64(0), "the failing store was hit")
@@ -325,9 +326,9 @@ func TestMemoryStaysWithinFrames(t *testing.T) {
 			for p := range 2000 {
 				b.Add(arch.PageNum(p*37%100_000), p%3 == 0)
 			}
-			_, err := lp.Replay(b.Trace())
+			_, err := lp.Replay(context.Background(), replaySource(b.Trace(), lp))
 			require.NoError(t, err)
-			n, err := lp.Region().Allocated()
+			n, err := lp.region.Allocated()
 			require.NoError(t, err)
 			assert.LessOrEqual(t, n, 16*ps, "at most frames pages of memory")
 			assert.Greater(t, n, int64(0))
@@ -381,4 +382,10 @@ func TestSmallRegionTakesAnyBudget(t *testing.T) {
 	lp, err := New(5, pol, limit, nil)
 	require.NoError(t, err, "5 pages can never split more than 5 areas, whatever the frames")
 	require.NoError(t, lp.Close())
+}
+
+// replaySource is t's accesses for lp's policy: with next uses if it needs
+// them.
+func replaySource(t *pager.Trace, lp *Pager) pager.Source {
+	return t.Source(0, pager.NeedsNext(lp.core.Policy().Name()))
 }

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -52,7 +53,7 @@ func TestUffdScale(t *testing.T) {
 	}
 	tr := scaleTrace(distinct)
 	require.Equal(t, distinct, tr.Distinct())
-	sim, err := pager.Run(tr, pager.Config{Policy: "clock", Frames: frames}, nil)
+	sim, err := pager.Simulate(context.Background(), tr, pager.Config{Policy: "clock", Frames: frames}, nil)
 	require.NoError(t, err)
 
 	before, err := vm.MapCount()
@@ -81,7 +82,7 @@ func TestUffdScale(t *testing.T) {
 			}
 		}
 	}()
-	real, err := lp.Replay(tr)
+	real, err := lp.Replay(context.Background(), replaySource(tr, lp))
 	close(done)
 	samples := <-sampled
 	require.NoError(t, err)
@@ -89,16 +90,16 @@ func TestUffdScale(t *testing.T) {
 	assert.Equal(t, sim.Stats, real.Stats)
 	assert.Equal(t, real.Faults+real.ProtectionFaults, real.UserFaults)
 	assert.Greater(t, real.Writebacks, uint64(0))
-	assert.Equal(t, frames, lp.Resident())
+	assert.Equal(t, frames, lp.Used())
 	after, err := vm.MapCount()
 	require.NoError(t, err)
 	// The Go runtime maps a few areas of its own as the heap grows; one
 	// page by one split would add hundreds of thousands.
 	assert.Less(t, int(most.Load())-before, 64, "memory areas during the run (%d samples)", samples)
 	assert.Less(t, after-before, 64, "memory areas with %d pages resident", frames)
-	n, err := lp.Region().Allocated()
+	n, err := lp.region.Allocated()
 	require.NoError(t, err)
-	assert.Equal(t, int64(frames)*int64(lp.Region().PageSize()), n, "exactly the frames are in memory")
+	assert.Equal(t, int64(frames)*int64(lp.region.PageSize()), n, "exactly the frames are in memory")
 	t.Logf("%d accesses, %d faults, %d evictions, %d writebacks; memory areas %d before, at most %d during (%d samples), %d after",
 		real.Accesses, real.Faults, real.Evictions, real.Writebacks, before, most.Load(), samples, after)
 }
@@ -125,7 +126,7 @@ func TestUffdUnprivileged(t *testing.T) {
 	}
 	require.NotZero(t, os.Getuid())
 	tr := randomTrace(3, 400, 40, 0.3)
-	sim, err := pager.Run(tr, pager.Config{Policy: "lru", Frames: 5}, nil)
+	sim, err := pager.Simulate(context.Background(), tr, pager.Config{Policy: "lru", Frames: 5}, nil)
 	require.NoError(t, err)
 	replay := func(mech Mechanism) (Stats, error) {
 		pol, err := pager.NewPolicy("lru", pager.Options{})
@@ -135,7 +136,7 @@ func TestUffdUnprivileged(t *testing.T) {
 			return Stats{}, err
 		}
 		defer lp.Close()
-		return lp.Replay(tr)
+		return lp.Replay(context.Background(), replaySource(tr, lp))
 	}
 	st, err := replay(Uffd)
 	skipIfNotSupported(t, err)

@@ -1,6 +1,7 @@
 package mrc
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestCurveEqualsLRUReplay(t *testing.T) {
 		as := randomAccesses(seed, n, 3000)
 		c, err := Compute(traces.FromSlice(as), nil)
 		require.NoError(t, err)
-		tr, err := pager.Load("r", traces.FromSlice(as), nil)
+		tr, err := pager.Load(context.Background(), "r", traces.FromSlice(as), nil)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(tr.Distinct()), c.Cold)
 		assert.Equal(t, uint64(len(as)), c.Accesses)
@@ -58,7 +59,7 @@ func TestCurveEqualsLRUReplay(t *testing.T) {
 		for k := 1; k <= tr.Distinct()+1; k += 1 + k/8 {
 			cfgs = append(cfgs, pager.Config{Policy: "lru", Frames: k})
 		}
-		res, err := pager.Sweep([]*pager.Trace{tr}, cfgs, 0)
+		res, err := pager.Sweep(context.Background(), []*pager.Trace{tr}, cfgs, 0)
 		require.NoError(t, err)
 		for _, r := range res {
 			require.Equal(t, r.Faults, c.Misses(r.Frames), "seed %d, %d frames", seed, r.Frames)
