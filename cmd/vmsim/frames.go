@@ -64,6 +64,14 @@ func parseFrames(s string) ([]int, error) {
 	return slices.Compact(out), nil
 }
 
+// parseFrameCount parses one frame count, with the words of parseFrames.
+func parseFrameCount(s string) (int, error) {
+	if strings.ContainsAny(s, ",:") {
+		return 0, fmt.Errorf("%q: want one frame count", s)
+	}
+	return atoiPositive(s)
+}
+
 func atoiPositive(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {

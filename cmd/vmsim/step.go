@@ -17,7 +17,7 @@ import (
 type stepFlags struct {
 	traceFlags
 	policy string
-	frames int
+	frames string
 	limit  int
 	seed   uint64
 	tick   uint64
@@ -56,7 +56,7 @@ next victim first where the policy has one:
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.policy, "policy", "p", "fifo", "the `POLICY`")
-	fl.IntVarP(&f.frames, "frames", "f", 3, "the number of frames `N`")
+	fl.StringVarP(&f.frames, "frames", "f", "3", "the number of frames `N`")
 	fl.IntVar(&f.limit, "limit", 0, "show only the first `N` accesses (0: all)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the random policy")
 	fl.Uint64Var(&f.tick, "tick", 0, "nfu and aging: accesses between clock ticks (0: one tick per frames accesses)")
@@ -86,8 +86,9 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	if _, err := pager.NewPolicy(f.policy, pager.Options{}); err != nil {
 		return usageErrorf(cmd, "--policy: %v", err)
 	}
-	if f.frames < 1 {
-		return usageErrorf(cmd, "--frames %d: must be at least 1", f.frames)
+	frames, err := parseFrameCount(f.frames)
+	if err != nil {
+		return usageErrorf(cmd, "--frames: %v", err)
 	}
 	if f.limit < 0 {
 		return usageErrorf(cmd, "--limit %d: must be 0 (all) or more", f.limit)
@@ -110,7 +111,7 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	if err != nil {
 		return err
 	}
-	cfg := pager.Config{Policy: f.policy, Frames: f.frames, Options: pager.Options{Seed: f.seed, Tick: f.tick, Tau: f.tau}}
+	cfg := pager.Config{Policy: f.policy, Frames: frames, Options: pager.Options{Seed: f.seed, Tick: f.tick, Tau: f.tau}}
 	var rows []stepRow
 	res, err := pager.Simulate(cmd.Context(), tr, cfg, func(i int, o pager.Outcome, p *pager.Pager) {
 		if f.limit > 0 && i >= f.limit {
@@ -159,7 +160,7 @@ func slicesAllEmpty(s []string) bool {
 }
 
 func writeStepTable(w io.Writer, f stepFlags, res pager.Result, rows []stepRow) error {
-	fmt.Fprintf(w, "# %s, %d frames: %s\n", f.policy, f.frames, pager.Summary(f.policy))
+	fmt.Fprintf(w, "# %s, %d frames: %s\n", f.policy, res.Frames, pager.Summary(f.policy))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	hasState := false
 	for _, r := range rows {

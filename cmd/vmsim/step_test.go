@@ -47,7 +47,11 @@ func TestStepErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"step", "-p", "nope", "-"}, `--policy: "nope"`},
-		{[]string{"step", "-f", "0", "-"}, "--frames 0"},
+		{[]string{"step", "-f", "0", "-"}, "--frames: 0 frames: must be at least 1"},
+		// The words of replay's parser, and exit status 2, for a budget
+		// past the largest.
+		{[]string{"step", "-f", "1000000000", "-"}, "--frames: 1000000000 frames: at most 67108864"},
+		{[]string{"step", "-f", "3,4", "-"}, `--frames: "3,4": want one frame count`},
 		{[]string{"step", "--limit", "-1", "-"}, "--limit -1"},
 		{[]string{"step", "-o", "csv", "-"}, `--output "csv"`},
 	} {
