@@ -115,13 +115,19 @@ func checkPageSize(ps arch.PageSize) error {
 }
 
 // openInput opens the trace at path for convert; "-" is the command's
-// standard input.
+// standard input. Reading stops once the command's context is done.
 func openInput(cmd *cobra.Command, path string, opts *traces.OpenOptions) (traces.Reader, io.Closer, error) {
-	if path == "-" {
-		return traces.NewReader(cmd.InOrStdin(), "-", opts)
+	t, err := openTrace(cmd.Context(), path, traceFlags{format: opts.Format, pageSize: uint64(opts.PageSize), noInstr: opts.NoInstr}, cmd.InOrStdin())
+	if err != nil {
+		return nil, nil, err
 	}
-	return traces.Open(path, opts)
+	return t.reader, closerFunc(t.close), nil
 }
+
+// closerFunc adapts a function to io.Closer.
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // writeTrace copies r to a new trace at path ("-" is stdout) in format. A
 // file is written under a temporary name and renamed once complete.

@@ -65,7 +65,7 @@ func demoPaging(cmd *cobra.Command) error {
 		if err != nil {
 			return err
 		}
-		real, err := replayReal(cmd, t, cfg, live.Mprotect, nil)
+		real, err := replayReal(cmd.Context(), t.Name(), t.Distinct(), t.Source(0, false), cfg, live.Mprotect, nil)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -177,4 +178,76 @@ func TestInterruptStopsReading(t *testing.T) {
 		assert.ErrorIs(t, err, context.Canceled, "%v", args)
 		assert.Equal(t, 1, exitCode(err))
 	}
+}
+
+// TestReplayBoundedByTheUser: memory follows what the user asked for, not
+// the input. A run count past the bound is refused before anything runs; a
+// trace that opt would hold whole past --max-memory is refused with what to
+// do; real mode without opt streams the same trace within that budget.
+func TestReplayBoundedByTheUser(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "loop.pages")
+	var b strings.Builder
+	for i := range 20_000 {
+		fmt.Fprintf(&b, "%d\n", i%100)
+	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+
+	_, errOut, code := vmsimIn(t, "1 2 3", "replay", "-p", "all", "-f", "1:1000000", "-")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "make 14000000 runs (14 policies × 1000000 frame counts), more than 10000")
+
+	// 20,000 accesses take 260 KB whole: a budget of 100KB refuses opt.
+	_, errOut, code = vmsimIn(t, "", "replay", "-p", "opt", "-f", "10", "--max-memory", "100KB", path)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "over the budget of 97.7 KiB")
+	assert.Contains(t, errOut, "raise --max-memory, drop opt from --policy, or replay the first N accesses with --limit N")
+
+	// The same budget holds for every other policy, in both modes: they
+	// stream.
+	for _, mode := range []string{"sim", "real"} {
+		out, errOut, code := vmsimIn(t, "", "replay", "--mode", mode, "-p", "fifo,lru", "-f", "10,100", "--max-memory", "100KB", "-o", "json", path)
+		require.Equal(t, 0, code, errOut)
+		rows := jsonRows(t, out)
+		require.Len(t, rows, 4)
+		assert.Equal(t, 20_000.0, rows[0]["faults"], "%s: a loop of 100 pages in 10 frames always faults", mode)
+		assert.Equal(t, 100.0, rows[1]["faults"], "%s: in 100 frames only the cold misses", mode)
+	}
+
+	// --limit replays the first N accesses, opt included.
+	out, errOut, code := vmsimIn(t, "", "replay", "-p", "opt,fifo", "-f", "100", "--limit", "150", "--max-memory", "100KB", "-o", "json", path)
+	require.Equal(t, 0, code, errOut)
+	for _, r := range jsonRows(t, out) {
+		assert.Equal(t, 150.0, r["accesses"])
+		assert.Equal(t, 100.0, r["faults"])
+	}
+}
+
+func TestMemoryBudgetFlag(t *testing.T) {
+	for in, want := range map[string]uint64{"4GiB": 4 << 30, "500MB": 500e6, "100kb": 100e3, "2g": 2 << 30, "1048576": 1 << 20} {
+		got, err := memoryBudget(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"4XB", "-1", "GiB", "0", "99999999999999999999TiB"} {
+		_, err := memoryBudget(in)
+		assert.Error(t, err, in)
+	}
+	def, err := memoryBudget("")
+	require.NoError(t, err)
+	assert.Greater(t, def, uint64(0))
+	_, errOut, code := vmsimIn(t, "1", "replay", "--max-memory", "4XB", "-")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `--max-memory: "4XB": unknown unit "XB"`)
+}
+
+// TestRealRunCheckedBeforeItStarts: a frame budget that the map limit
+// cannot hold is refused before the first run, with the largest that fits,
+// not after some rows were made and lost.
+func TestRealRunCheckedBeforeItStarts(t *testing.T) {
+	out, errOut, code := vmsimIn(t, "1 2 3 4 5", "replay", "--mode", "real", "-p", "fifo", "-f", "3,10000000", "-")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "10000000 frames need up to 20000004 memory areas")
+	assert.Contains(t, errOut, "--mechanism uffd has no such bound")
 }

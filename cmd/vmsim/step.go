@@ -105,7 +105,7 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	if f.limit > 0 && f.policy != "opt" {
 		// opt needs the whole trace for next uses; the others only the
 		// accesses shown.
-		r = &limitReader{r: t.reader, n: f.limit}
+		r = limited(t.reader, uint64(f.limit))
 	}
 	tr, err := pager.Load(cmd.Context(), path, r, nil)
 	if err != nil {
@@ -210,22 +210,4 @@ func writeStepTable(w io.Writer, f stepFlags, res pager.Result, rows []stepRow) 
 	fmt.Fprintf(w, "# %d accesses%s: %d faults, %d hits, %d evictions, %d written back, %d protection faults\n",
 		res.Accesses, shown, res.Faults, res.Hits, res.Evictions, res.Writebacks, res.ProtectionFaults)
 	return nil
-}
-
-// limitReader stops after n accesses.
-type limitReader struct {
-	r traces.Reader
-	n int
-}
-
-func (l *limitReader) Read(buf []traces.Access) (int, error) {
-	if l.n <= 0 {
-		return 0, io.EOF
-	}
-	if len(buf) > l.n {
-		buf = buf[:l.n]
-	}
-	k, err := l.r.Read(buf)
-	l.n -= k
-	return k, err
 }

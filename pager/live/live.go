@@ -157,7 +157,7 @@ func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, err
 	var err error
 	switch o.Mechanism {
 	case Mprotect, Remap:
-		if err := checkMapBudget(min(frames, pages)); err != nil {
+		if err := checkMapBudget(min(frames, pages), 0); err != nil {
 			return nil, err
 		}
 		region, err = vm.NewShared(pages, &vm.Options{Reserve: o.Mechanism == Remap, Name: "vmsim-live"})
@@ -198,19 +198,39 @@ func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, err
 }
 
 // checkMapBudget refuses frame budgets past what vm.max_map_count allows:
-// each resident page can split the view into up to two more areas.
-func checkMapBudget(frames int) error {
+// each resident page can split the view into up to two more areas. margin
+// more areas are kept free besides.
+func checkMapBudget(frames, margin int) error {
 	room, err := vm.MapRoom()
 	if err != nil {
 		return nil // no /proc: the kernel will say
 	}
 	need := 2*frames + 4
-	if need <= room {
+	if need+margin <= room {
 		return nil
 	}
 	limit, _ := vm.MapLimit()
-	return fmt.Errorf("%d frames need up to %d memory areas but only %d are free under vm.max_map_count=%d (at most %d frames with per-page protections): %w",
-		frames, need, room, limit, max((room-4)/2, 0), vm.ErrMapLimit)
+	return fmt.Errorf("%d frames need up to %d memory areas but only %d are free under vm.max_map_count=%d (at most %d frames with per-page protections; --mechanism uffd has no such bound): %w",
+		frames, need, room, limit, max((room-4-margin)/2, 0), vm.ErrMapLimit)
+}
+
+// RunMargin is the number of memory areas [CheckRun] keeps free beyond a
+// Pager's own, for the process's other mappings (its heap, its threads'
+// stacks) to grow while a run of several Pagers goes on.
+const RunMargin = 512
+
+// CheckRun says whether Pagers of mechanism m with up to frames frames over
+// pages pages can be made one after another for the whole of a run: with
+// Mprotect and Remap, whether vm.max_map_count leaves room for the largest
+// of them and [RunMargin] more (an error matching vm.ErrMapLimit that says
+// the largest budget that fits); Uffd takes any budget. A front checks it
+// once before a run, so that the run does not stop half-way with finished
+// results lost.
+func CheckRun(m Mechanism, pages, frames int) error {
+	if m == Uffd {
+		return nil
+	}
+	return checkMapBudget(min(frames, pages), RunMargin)
 }
 
 // Range returns the addresses of the memory being paged: the program's
