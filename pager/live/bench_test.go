@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"vmsim/pager"
+	"vmsim/vm/vmtest"
 )
 
 // sweep returns a trace that touches pages pages once each, in order.
@@ -26,7 +27,8 @@ func benchReplay(b *testing.B, mech Mechanism, pages, frames int, before, tr *pa
 		pol, _ := pager.NewPolicy("fifo", pager.Options{})
 		lp, err := New(pages, pol, frames, &Options{Mechanism: mech})
 		if err != nil {
-			b.Skip(err)
+			vmtest.SkipIfNotSupported(b, err)
+			b.Fatal(err)
 		}
 		want := pages
 		if before != nil {

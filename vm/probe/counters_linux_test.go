@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 // perfAllowed reports whether this process may open per-thread software
@@ -77,8 +78,8 @@ func TestCountersSignals(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	c := openCounters(t)
-	if c.PerfErr() != nil {
-		t.Skipf("perf events: %v", c.PerfErr())
+	if err := c.PerfErr(); err != nil {
+		vmtest.Missing(t, "perf events ("+err.Error()+")")
 	}
 	r := newAnonymous(t, testPages, arch.ProtNone)
 	pg := &pager{r: r, grant: grantRW}

@@ -90,6 +90,9 @@ func Open(opts *Options) (*Probe, error) {
 	if o.MaxPages < 0 || o.MaxPages > math.MaxUint32 {
 		return nil, &Error{Op: "open", Err: fmt.Errorf("per-page map of %d entries: want 0 to %d", o.MaxPages, uint32(math.MaxUint32))}
 	}
+	if o.Attach > AttachRawTracepoint {
+		return nil, &Error{Op: "open", Err: fmt.Errorf("unknown attach mode %v", o.Attach)}
+	}
 	caps, err := effectiveCaps()
 	if err != nil {
 		return nil, &Error{Op: "read capabilities", Err: err}

@@ -397,6 +397,7 @@ func TestResetAndSetRanges(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
+	requireProbePrivilege(t)
 	p, err := Open(&Options{Events: true})
 	skipIfNotSupported(t, err)
 	require.NoError(t, err)
