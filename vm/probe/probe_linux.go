@@ -34,13 +34,17 @@ type Probe struct {
 	ps      arch.PageSize
 	ncpu    int
 	perPage bool
+	// kernelMode is Options.KernelMode.
+	kernelMode bool
 
 	// mu guards the fields below.
 	mu     sync.Mutex
 	closed bool
 	ranges []Range
 	prog   *ebpf.Program
-	link   link.Link
+	// links attach prog: to page_fault_user, then page_fault_kernel if
+	// Options.KernelMode.
+	links []link.Link
 	// rangesMap is an array of one entry: MaxRanges (start, end) pairs.
 	rangesMap *ebpf.Map
 	// totals is a per-CPU array of totalsSlots counters.
@@ -91,15 +95,16 @@ func Open(opts *Options) (*Probe, error) {
 	raiseMemlock()
 
 	p := &Probe{
-		attach:  o.Attach,
-		ps:      arch.SystemPageSize(),
-		perPage: o.PerPage,
-		ranges:  slices.Clone(o.Ranges),
+		attach:     o.Attach,
+		ps:         arch.SystemPageSize(),
+		perPage:    o.PerPage,
+		kernelMode: o.KernelMode,
+		ranges:     slices.Clone(o.Ranges),
 	}
 	var lay layout
 	switch o.Attach {
 	case AttachAuto, AttachTracepoint:
-		lay, err = readLayout(caps.has(capSysAdmin))
+		lay, err = readLayout(caps.has(capSysAdmin), p.tracepoints()...)
 		switch {
 		case err == nil:
 			p.attach = AttachTracepoint
@@ -212,18 +217,30 @@ func (p *Probe) load(o Options, lay layout) error {
 	if err != nil {
 		return kernelError("load eBPF program", "", err)
 	}
-	if spec.raw {
-		p.link, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: "page_fault_user", Program: p.prog})
-		if err != nil {
-			return kernelError("attach raw tracepoint page_fault_user", "the raw tracepoint page_fault_user (x86 kernels, Linux 4.17)", err)
+	for _, ev := range p.tracepoints() {
+		var l link.Link
+		if spec.raw {
+			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: ev, Program: p.prog})
+			if err != nil {
+				return kernelError("attach raw tracepoint "+ev, "the raw tracepoint "+ev+" (x86 kernels, Linux 4.17)", err)
+			}
+		} else {
+			l, err = link.Tracepoint("exceptions", ev, p.prog, nil)
+			if err != nil {
+				return kernelError("attach tracepoint exceptions:"+ev, "the tracepoint exceptions:"+ev+" (x86 kernels)", err)
+			}
 		}
-		return nil
-	}
-	p.link, err = link.Tracepoint("exceptions", "page_fault_user", p.prog, nil)
-	if err != nil {
-		return kernelError("attach tracepoint exceptions:page_fault_user", "the tracepoint exceptions:page_fault_user (x86 kernels)", err)
+		p.links = append(p.links, l)
 	}
 	return nil
+}
+
+// tracepoints names the tracepoints the program goes on.
+func (p *Probe) tracepoints() []string {
+	if p.kernelMode {
+		return []string{"page_fault_user", "page_fault_kernel"}
+	}
+	return []string{"page_fault_user"}
 }
 
 // pageCapacity sizes the per-page map.
@@ -262,8 +279,8 @@ func (p *Probe) closeLocked() error {
 		}
 	}
 	// Detach first, so that nothing writes to the maps being freed.
-	if p.link != nil {
-		closeIt(p.link)
+	for _, l := range p.links {
+		closeIt(l)
 	}
 	if p.prog != nil {
 		closeIt(p.prog)

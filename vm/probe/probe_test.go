@@ -50,6 +50,9 @@ func TestTally(t *testing.T) {
 	assert.Equal(t, uint64(5), tl.Writes)
 	assert.Equal(t, uint64(4), tl.ByCode[6])
 	assert.Equal(t, "0x4:2 0x6:4 0x7:1", tl.Codes())
+	assert.Zero(t, tl.Kernel, "every code had CodeUser set")
+	tl.Add(0x2, 2)
+	assert.Equal(t, uint64(2), tl.Kernel, "a kernel-mode write")
 }
 
 func TestCountsLookups(t *testing.T) {
