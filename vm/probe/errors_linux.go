@@ -10,7 +10,7 @@ import (
 )
 
 // hintRoot is what to do about missing privilege.
-const hintRoot = "run it as root (sudo) or give the binary cap_bpf,cap_perfmon+ep (probe.Counters works without privilege)"
+const hintRoot = "run it as root (sudo), or give the binary cap_bpf,cap_perfmon+ep"
 
 // kernelError explains a failed eBPF call: missing support, missing
 // privilege (saying what, not cilium's guess about RLIMIT_MEMLOCK), or
@@ -28,7 +28,7 @@ func kernelError(op, needs string, err error) error {
 		if cerr == nil && !caps.canTrace() {
 			return &Error{Op: op, Missing: caps.missing() + " (or CAP_SYS_ADMIN), which this process lacks", Kind: ErrPermission, Err: errno, Hint: hintRoot}
 		}
-		hint := "the process has CAP_BPF and CAP_PERFMON, so kernel lockdown or a security module (SELinux, AppArmor) refused it"
+		hint := "the process has CAP_BPF and CAP_PERFMON, so a seccomp filter, kernel lockdown or a security module (SELinux, AppArmor) refused it"
 		if rel, maj, min := kernelRelease(); maj < 5 || (maj == 5 && min < 11) {
 			hint += ", or RLIMIT_MEMLOCK, which Linux " + rel + " charges BPF memory to"
 		}
