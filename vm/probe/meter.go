@@ -222,31 +222,30 @@ type Window struct {
 	stopped  bool
 }
 
-// Start begins a window with no range watched yet: it locks the calling
-// goroutine to its OS thread (the perf counters count one thread) until
-// [Window.Stop], which must run on the same goroutine. The accesses to be
-// measured must be made on that goroutine.
-func (m *Meter) Start() (*Window, error) {
+// Start begins a window that watches ranges (at most [MaxRanges]; empty
+// ones are left out): it locks the calling goroutine to its OS thread (the
+// perf counters count one thread) until [Window.Stop], which must run on
+// the same goroutine. The accesses to be measured must be made on that
+// goroutine.
+func (m *Meter) Start(ranges ...Range) (*Window, error) {
 	runtime.LockOSThread()
 	c, err := OpenCounters()
 	if err != nil {
 		runtime.UnlockOSThread()
 		return nil, err
 	}
-	w := &Window{m: m, counters: c}
 	if m.probe == nil && c.PerfErr() != nil {
 		c.Close()
 		runtime.UnlockOSThread()
 		return nil, &NoCounterError{Probe: m.fallback, Perf: c.PerfErr()}
 	}
-	if m.probe != nil {
-		if err := m.probe.SetRanges(nil); err != nil {
-			c.Close()
-			runtime.UnlockOSThread()
-			return nil, err
+	w := &Window{m: m, counters: c}
+	for _, r := range ranges {
+		if !r.Empty() {
+			w.ranges = append(w.ranges, r)
 		}
 	}
-	if w.before, err = c.Read(); err != nil {
+	if err := w.restart(); err != nil {
 		c.Close()
 		runtime.UnlockOSThread()
 		return nil, err
@@ -254,29 +253,36 @@ func (m *Meter) Start() (*Window, error) {
 	return w, nil
 }
 
-// Watch adds r to the ranges the window counts (at most [MaxRanges]). The
-// perf counters have no ranges: for them Watch starts the count again, so
-// that a window counts from its last Watch.
+// restart sets the probe's ranges (which resets its counts), then samples
+// the thread's counters: the window counts from here, and the system calls
+// that set the ranges are not in it.
+func (w *Window) restart() error {
+	if w.m.probe != nil {
+		if err := w.m.probe.SetRanges(w.ranges); err != nil {
+			return err
+		}
+	}
+	var err error
+	w.before, err = w.counters.Read()
+	return err
+}
+
+// Watch adds r to the ranges the window counts (at most [MaxRanges]) and
+// starts the count again: a window counts from its last Watch, on every
+// range (the perf counters have no ranges at all).
 func (w *Window) Watch(r Range) error {
 	if w.stopped {
 		return &Error{Op: "watch", Err: ErrClosed}
 	}
-	if w.m.probe == nil {
-		var err error
-		w.before, err = w.counters.Read()
-		return err
+	if !r.Empty() {
+		w.ranges = append(w.ranges, r)
 	}
-	rs := append(w.ranges[:len(w.ranges):len(w.ranges)], r)
-	if err := w.m.probe.SetRanges(rs); err != nil {
-		return err
-	}
-	w.ranges = rs
-	return nil
+	return w.restart()
 }
 
-// Stop ends the window, returns what was counted since it started (the
-// probe's counts since the last Watch changed the ranges), and unlocks the
-// goroutine from its thread. Later calls fail with ErrClosed.
+// Stop ends the window, returns what was counted since it started or
+// since its last Watch, and unlocks the goroutine from its thread. Later
+// calls fail with ErrClosed.
 func (w *Window) Stop() (*Measurement, error) {
 	if w.stopped {
 		return nil, &Error{Op: "stop", Err: ErrClosed}
@@ -307,22 +313,9 @@ func (w *Window) Stop() (*Measurement, error) {
 // fault of the thread. fn's error is returned as it is, with no
 // measurement.
 func (m *Meter) Measure(ranges []Range, fn func() error) (*Measurement, error) {
-	w, err := m.Start()
+	w, err := m.Start(ranges...)
 	if err != nil {
 		return nil, err
-	}
-	var rs []Range
-	for _, r := range ranges {
-		if !r.Empty() {
-			rs = append(rs, r)
-		}
-	}
-	if m.probe != nil {
-		if err := m.probe.SetRanges(rs); err != nil {
-			w.Stop()
-			return nil, err
-		}
-		w.ranges = rs
 	}
 	if err := fn(); err != nil {
 		w.Stop()
