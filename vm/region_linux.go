@@ -317,4 +317,3 @@ func (r *Region) Unmap() error {
 	r.view, r.alt = nil, nil
 	return errors.Join(errs...)
 }
-
