@@ -152,19 +152,27 @@ func TestCpSignalLeavesNothing(t *testing.T) {
 			}
 
 			cmd := vmsimCommand("cp", "--window", strconv.Itoa(os.Getpagesize()), src, dst)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
+			// A file, not a buffer: the child writes it directly, with no
+			// goroutine of ours copying while the test reads.
+			errFile, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+			require.NoError(t, err)
+			defer errFile.Close()
+			cmd.Stderr = errFile
+			stderr := func() string {
+				b, _ := os.ReadFile(errFile.Name())
+				return string(b)
+			}
 			require.NoError(t, cmd.Start())
 			deadline := time.Now().Add(10 * time.Second)
 			for len(temporaries()) == 0 && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond)
 			}
-			require.NotEmpty(t, temporaries(), "the copy started: %s", stderr.String())
+			require.NotEmpty(t, temporaries(), "the copy started: %s", stderr())
 			require.NoError(t, cmd.Process.Signal(sig))
 			err = cmd.Wait()
 			var ee *exec.ExitError
-			require.ErrorAs(t, err, &ee, "vmsim cp stopped: %s", stderr.String())
-			assert.Equal(t, 1, ee.ExitCode(), "exit status 1, not killed by the signal: %s", stderr.String())
+			require.ErrorAs(t, err, &ee, "vmsim cp stopped: %s", stderr())
+			assert.Equal(t, 1, ee.ExitCode(), "exit status 1, not killed by the signal: %s", stderr())
 			assert.Empty(t, temporaries(), "no temporary file left")
 			_, serr := os.Stat(dst)
 			assert.ErrorIs(t, serr, os.ErrNotExist, "no destination")
