@@ -10,15 +10,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"vmsim/vm/vmtest"
 )
 
 // TestCBaselineBuildsAndCounts keeps bench/fault.c, the C baseline of
 // BenchmarkFault, compiling and correct: it checks its own fault count.
 func TestCBaselineBuildsAndCounts(t *testing.T) {
-	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skip("no C compiler (cc) on PATH: install gcc to build bench/fault.c")
-	}
+	cc := vmtest.RequireTool(t, "cc", "gcc")
 	bin := filepath.Join(t.TempDir(), "fault")
 	out, err := exec.Command(cc, "-O2", "-o", bin, "../bench/fault.c").CombinedOutput()
 	require.NoError(t, err, "%s", out)

@@ -7,6 +7,7 @@ import (
 
 	"vmsim/faults"
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 // benchPages is how many pages a userfaultfd benchmark maps at a time.
@@ -67,7 +68,8 @@ func BenchmarkUserfault(b *testing.B) {
 				}
 				var err error
 				if r, err = NewAnonymous(benchPages, &Options{Userfault: true}); err != nil {
-					b.Skip(err)
+					vmtest.SkipIfNotSupported(b, err)
+					b.Fatal(err)
 				}
 				if c.wp {
 					if err := r.Fill(0, all, arch.ProtRead); err != nil {

@@ -22,7 +22,8 @@ import (
 )
 
 // skipIfNoUserfault skips on a wrapped ErrNotSupported (the kernel lacks
-// userfaultfd or a feature), naming what is missing; any other error fails.
+// userfaultfd or a feature), naming what is missing
+// ([vmtest.SkipIfNotSupported]); any other error fails.
 func skipIfNoUserfault(tb testing.TB, err error) {
 	tb.Helper()
 	if err == nil {
@@ -31,7 +32,7 @@ func skipIfNoUserfault(tb testing.TB, err error) {
 	if errors.Is(err, ErrNotSupported) {
 		var ue *UserfaultError
 		require.ErrorAs(tb, err, &ue, "ErrNotSupported comes with the reason")
-		tb.Skip(err)
+		vmtest.SkipIfNotSupported(tb, err)
 	}
 	require.NoError(tb, err)
 }
@@ -223,8 +224,9 @@ func TestUserfaultSources(t *testing.T) {
 	skipIfNoUserfault(t, CheckUserfault(Anonymous))
 	t.Run("device", func(t *testing.T) {
 		if _, err := os.Stat(userfaultDevice); err != nil {
-			t.Skipf("no %s: %v", userfaultDevice, err)
+			vmtest.Missing(t, userfaultDevice+" (Linux 6.1): "+err.Error())
 		}
+		vmtest.RequireRoot(t, "read-write access to "+userfaultDevice)
 		setHooks(t, false, userfaultDevice)
 		r := newUserfaultRegion(t, Anonymous, 1)
 		info, _ := r.Userfault()

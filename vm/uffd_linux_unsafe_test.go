@@ -7,21 +7,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"vmsim/vm/vmtest"
 )
 
 // TestUserfaultABI checks the ioctl numbers and structure sizes, which
 // golang.org/x/sys/unix does not provide, against the C header; the
 // kernel accepting them (the other tests) checks them at run time.
 func TestUserfaultABI(t *testing.T) {
-	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skip("no C compiler (cc) on PATH")
-	}
+	cc := vmtest.RequireTool(t, "cc", "gcc")
 	src := filepath.Join(t.TempDir(), "abi.c")
 	require.NoError(t, os.WriteFile(src, []byte(`#include <stdio.h>
 #include <sys/ioctl.h>
@@ -38,7 +38,7 @@ int main(void) {
 }
 `), 0o644))
 	if out, err := exec.Command(cc, "-E", "-include", "linux/userfaultfd.h", "-o", os.DevNull, "-x", "c", os.DevNull).CombinedOutput(); err != nil {
-		t.Skipf("no <linux/userfaultfd.h> to compare with (install the kernel headers): %s", out)
+		vmtest.Missing(t, "<linux/userfaultfd.h> to compare with (apt-get install linux-libc-dev): "+strings.TrimSpace(string(out)))
 	}
 	bin := filepath.Join(t.TempDir(), "abi")
 	out, err := exec.Command(cc, "-o", bin, src).CombinedOutput()

@@ -30,14 +30,17 @@ lseek to size-1 and a one-byte write, as the course does. Pages of a file past
 its end cannot be mapped usefully: touching them raises SIGBUS.
 
 The edges: an empty SRC is copied without mmap (a mapping of length 0 is
-invalid); a file larger than memory is copied in windows of --window bytes;
+invalid); a SRC whose size is not to be trusted (a file of /proc says 0 bytes,
+one of /sys a page) is copied by read and write until its end; the holes of a
+sparse SRC stay holes (lseek SEEK_DATA and SEEK_HOLE); a file larger than memory is copied in windows of --window bytes;
 a SRC that another process truncates during the copy raises SIGBUS, which is
 caught and reported, never a silent short copy; DST that is SRC under another
 name (a link, another path) is refused, comparing device and inode; SRC or an
 existing DST that is not a regular file is refused; a DST that is a directory
 receives SRC under its own name. DST is written under a temporary name in its
-directory and renamed at the end, so a failure never leaves a partial DST. It
-gets SRC's permission bits.
+directory and renamed at the end, so a failure, Ctrl-C, SIGTERM or SIGHUP
+never leaves a partial DST nor the temporary file. It gets SRC's permission
+bits.
 
 --method io copies with io.Copy instead (the kernel's copy_file_range), for
 comparison.`,

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,4 +124,73 @@ func TestParseBytes(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// TestCpSignalLeavesNothing sends a real signal to a real vmsim cp in the
+// middle of a copy (a file copied a page at a time): it stops, exits 1,
+// and leaves neither its temporary file nor a destination.
+func TestCpSignalLeavesNothing(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+			block := make([]byte, 1<<20)
+			for i := range block {
+				block[i] = byte(i%251) + 1
+			}
+			f, err := os.Create(src)
+			require.NoError(t, err)
+			for range 32 {
+				_, err := f.Write(block)
+				require.NoError(t, err)
+			}
+			require.NoError(t, f.Close())
+			temporaries := func() []string {
+				m, err := filepath.Glob(filepath.Join(dir, ".dst.vmsim-cp-*"))
+				require.NoError(t, err)
+				return m
+			}
+
+			cmd := vmsimCommand("cp", "--window", strconv.Itoa(os.Getpagesize()), src, dst)
+			// A file, not a buffer: the child writes it directly, with no
+			// goroutine of ours copying while the test reads.
+			errFile, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+			require.NoError(t, err)
+			defer errFile.Close()
+			cmd.Stderr = errFile
+			stderr := func() string {
+				b, _ := os.ReadFile(errFile.Name())
+				return string(b)
+			}
+			require.NoError(t, cmd.Start())
+			deadline := time.Now().Add(10 * time.Second)
+			for len(temporaries()) == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			require.NotEmpty(t, temporaries(), "the copy started: %s", stderr())
+			require.NoError(t, cmd.Process.Signal(sig))
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee, "vmsim cp stopped: %s", stderr())
+			assert.Equal(t, 128+int(sig), ee.ExitCode(), "exit status 128+N, stopped, not killed by the signal: %s", stderr())
+			assert.Contains(t, stderr(), "vmsim: interrupted")
+			assert.Empty(t, temporaries(), "no temporary file left")
+			_, serr := os.Stat(dst)
+			assert.ErrorIs(t, serr, os.ErrNotExist, "no destination")
+		})
+	}
+}
+
+// TestCpProcFile: a file of /proc says 0 bytes; the copy holds what a read
+// returns, not an empty file.
+func TestCpProcFile(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "version")
+	_, errOut, code := vmsim(t, "cp", "/proc/version", dst)
+	require.Equal(t, 0, code, errOut)
+	want, err := os.ReadFile("/proc/version")
+	require.NoError(t, err)
+	got, err := os.ReadFile(dst)
+	require.NoError(t, err)
+	assert.NotEmpty(t, got)
+	assert.Equal(t, string(want), string(got))
 }

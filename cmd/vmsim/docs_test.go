@@ -4,9 +4,18 @@ package main
 // Markdown file under docs/ (subdirectories included):
 //
 //   - A fenced block whose info string is exactly "console" is a transcript
-//     that the test runs. "console no-check" (or any word after "console")
-//     is shown but not run: for transcripts that need two terminals or a
-//     particular machine.
+//     that the test runs, as whoever runs the test: its output must be the
+//     same for root and for a user without privilege.
+//   - "console root" is what root sees (the eBPF probe, the root-only
+//     device): it runs as root, and is skipped for anyone else (a failure
+//     under VMSIM_REQUIRE_PRIVILEGE=1, see vmtest.Missing).
+//   - "console unprivileged" is what a user without privilege sees: it runs
+//     in-process for such a user; as root it runs in a child process of the
+//     test that gives up root first (vmtest.Unprivileged), so that CI, as
+//     root, checks it too. A command shown both ways gets one block of each.
+//   - "console no-check" (or any other word after "console") is shown but
+//     not run: for transcripts that need two terminals or a particular
+//     machine.
 //   - In a transcript, a line that starts with "$ " is a command; the lines
 //     after it, up to the next command or the end of the block, are its
 //     expected output: stdout, then stderr.
@@ -21,10 +30,13 @@ package main
 //     without it the command must succeed.
 //   - An output line "..." matches any number of lines, none included: it
 //     keeps long output (an exercise's explanation) out of the docs.
-//   - Before comparing, both sides are normalised (see normalise): addresses
+//   - Before comparing, both sides are normalised (see normalise), and only
+//     what varies from run to run is masked: addresses that the kernel
+//     chooses (mmap results, hex numbers of 9 digits or more: above 4 GiB)
 //     become 0x…, process ids "pid N", the random part of temporary names
 //     N, durations DURATION, the temporary directory /tmp; trailing spaces
-//     go.
+//     go. Smaller hex numbers (trace addresses, error codes, sizes) are
+//     compared as they are.
 
 import (
 	"bufio"
@@ -43,6 +55,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"vmsim/vm/vmtest"
 )
 
 // consoleCommand is one command of a transcript and what it must print.
@@ -60,7 +74,9 @@ type consoleCommand struct {
 // consoleBlock is one transcript.
 type consoleBlock struct {
 	// Line is the line number of the opening fence.
-	Line     int
+	Line int
+	// Who runs it: "" (anyone), "root" or "unprivileged".
+	Who      string
 	Commands []consoleCommand
 }
 
@@ -78,10 +94,15 @@ func parseConsoleBlocks(r io.Reader) ([]consoleBlock, error) {
 		if fence == "" {
 			if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
 				fence = trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, trimmed[:1]))]
-				if strings.TrimSpace(trimmed[len(fence):]) == "console" {
+				switch info := strings.Fields(trimmed[len(fence):]); {
+				case len(info) == 1 && info[0] == "console":
 					blocks = append(blocks, consoleBlock{Line: n})
-					cur = &blocks[len(blocks)-1]
+				case len(info) == 2 && info[0] == "console" && (info[1] == "root" || info[1] == "unprivileged"):
+					blocks = append(blocks, consoleBlock{Line: n, Who: info[1]})
+				default:
+					continue
 				}
+				cur = &blocks[len(blocks)-1]
 			}
 			continue
 		}
@@ -168,7 +189,9 @@ var normalisers = []struct {
 	re   *regexp.Regexp
 	with string
 }{
-	{regexp.MustCompile(`0x[0-9a-f]+`), "0x…"},
+	// Addresses the kernel chose: mmap results (0x7f…) and other places
+	// above 4 GiB. Smaller hex numbers do not vary and are checked.
+	{regexp.MustCompile(`\b0x[0-9a-f]{9,}\b`), "0x…"},
 	{regexp.MustCompile(`pid \d+`), "pid N"},
 	// Temporary names: os.MkdirTemp and os.CreateTemp put digits at the end.
 	{regexp.MustCompile(`(vmsim-[a-z-]+?-)\d+`), "${1}N"},
@@ -244,6 +267,14 @@ func checkConsoleBlocks(t *testing.T, path string) {
 	require.NoError(t, err, path)
 	for _, b := range blocks {
 		t.Run("line "+strconv.Itoa(b.Line), func(t *testing.T) {
+			switch b.Who {
+			case "root":
+				vmtest.RequireRoot(t, "the transcript at "+path+":"+strconv.Itoa(b.Line)+" shows what root sees")
+			case "unprivileged":
+				if os.Geteuid() == 0 && !inChild(t, vmtest.Unprivileged) {
+					return // the child ran it, as nobody
+				}
+			}
 			t.Chdir(t.TempDir())
 			for _, c := range b.Commands {
 				got, code := runConsoleCommand(t, c.Cmd)
@@ -301,6 +332,14 @@ func TestParseConsoleBlocks(t *testing.T) {
 			want: []consoleBlock{{Line: 7, Commands: []consoleCommand{{Line: 8, Cmd: "ls"}}}},
 		},
 		{
+			name: "transcripts for root and for an unprivileged user",
+			doc:  "```console root\n$ vmsim a\nas root\n```\n```console unprivileged\n$ vmsim a\nas nobody\n```\n```console someone\n$ vmsim a\n```\n",
+			want: []consoleBlock{
+				{Line: 1, Who: "root", Commands: []consoleCommand{{Line: 2, Cmd: "vmsim a", Want: []string{"as root"}}}},
+				{Line: 5, Who: "unprivileged", Commands: []consoleCommand{{Line: 6, Cmd: "vmsim a", Want: []string{"as nobody"}}}},
+			},
+		},
+		{
 			name: "a longer fence holds a shorter one",
 			doc:  "````console\n$ cat x\n```\n````\n",
 			want: []consoleBlock{{Line: 1, Commands: []consoleCommand{{Line: 2, Cmd: "cat x", Want: []string{"```"}}}}},
@@ -334,7 +373,10 @@ func TestMatchLines(t *testing.T) {
 		{"ellipsis matches many", []string{"a", "...", "z"}, []string{"a", "b", "c", "z"}, true},
 		{"ellipsis matches none", []string{"a", "...", "z"}, []string{"a", "z"}, true},
 		{"ellipsis at the end", []string{"a", "..."}, []string{"a", "b"}, true},
-		{"addresses vary", []string{"p = 0x7f00"}, []string{"p = 0x7fab1234"}, true},
+		{"addresses vary", []string{"p = 0x7f6bd0904000"}, []string{"p = 0x7fab12345000"}, true},
+		{"addresses vary, written 0x…", []string{"p = 0x…"}, []string{"p = 0x7fab12345000"}, true},
+		{"small hex numbers do not vary", []string{"R 0x2000"}, []string{"R 0x4000"}, false},
+		{"error codes do not vary", []string{"0x6 (write, not present) x2"}, []string{"0x4 (read, not present) x2"}, false},
 		{"pids vary", []string{"child (pid 1)"}, []string{"child (pid 4242)"}, true},
 		{"temporary names vary", []string{`"/tmp/vmsim-shared-file-1/file"`}, []string{`"/tmp/vmsim-shared-file-98765/file"`}, true},
 		{"durations vary", []string{"took 1.5s"}, []string{"took 230ms"}, true},

@@ -78,7 +78,7 @@ and out of its handler forever; vmsim's bounded retry reports ErrUnresolved.`,
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&kernel, "kernel", false, "also count the kernel's own page faults on the page (eBPF as root, else perf counters)")
+	cmd.Flags().BoolVar(&kernel, "kernel", false, "also count the kernel's own page faults on the page (eBPF as root, else this thread's perf counters; an error if neither can be opened)")
 	cmd.Flags().StringVar(&prot, "prot", "rw", "what the handler grants: rw, write, read or none")
 	cmd.Flags().IntVar(&retries, "retries", 8, "faults at one address before giving up (ErrUnresolved)")
 	return cmd
@@ -115,7 +115,7 @@ counterpart of siglongjmp back to a sigsetjmp point. It prints base[0] = A.`,
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&kernel, "kernel", false, "also count the kernel's own page faults at base (eBPF as root, else perf counters)")
+	cmd.Flags().BoolVar(&kernel, "kernel", false, "also count the kernel's own page faults at base (eBPF as root, else this thread's perf counters; an error if neither can be opened)")
 	return cmd
 }
 

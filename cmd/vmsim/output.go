@@ -149,7 +149,7 @@ func (t *table) writeCSV(w io.Writer) error {
 			case c.cell != nil:
 				rec[j] = c.cell(r[i])
 			default:
-				rec[j] = plain(r[i])
+				rec[j] = plainCell(r[i])
 			}
 		}
 		cw.Write(rec)
@@ -175,7 +175,7 @@ func (t *table) writeTable(w io.Writer) error {
 			case c.cell != nil:
 				line[j] = c.cell(r[i])
 			default:
-				line[j] = plain(r[i])
+				line[j] = plainCell(r[i])
 			}
 		}
 		cells = append(cells, line)
@@ -187,8 +187,8 @@ func (t *table) writeTable(w io.Writer) error {
 	return tw.Flush()
 }
 
-// plain formats a value the way CSV and the table show it by default.
-func plain(v any) string {
+// plainCell formats a value the way CSV and the table show it by default.
+func plainCell(v any) string {
 	switch x := v.(type) {
 	case string:
 		return x

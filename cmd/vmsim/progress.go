@@ -15,51 +15,62 @@ import (
 // redirected output stay silent.
 type progress struct {
 	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
 	start time.Time
-	total int64
-	desc  string
-	bar   *progressbar.ProgressBar
+	// bar is nil when stderr is not a terminal. Its clock starts with the
+	// work, not with its first frame: a first frame after a second of work
+	// shows that second's rate, not the whole second's bytes over the
+	// microsecond since the bar was made ("2.4 TB/s").
+	bar *progressbar.ProgressBar
+	// shown is set once a frame was drawn.
+	shown bool
 }
 
 func newProgress(stderr io.Writer, total int64, desc string) *progress {
 	f, ok := stderr.(*os.File)
-	return &progress{w: stderr, tty: ok && term.IsTerminal(int(f.Fd())), start: time.Now(), total: total, desc: desc}
+	return newProgressOn(stderr, ok && term.IsTerminal(int(f.Fd())), total, desc)
+}
+
+// newProgressOn makes the bar of newProgress, drawn on w if tty.
+func newProgressOn(w io.Writer, tty bool, total int64, desc string) *progress {
+	p := &progress{start: time.Now()}
+	if !tty {
+		return p
+	}
+	max := total
+	if max <= 0 {
+		max = -1
+	}
+	p.bar = progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowBytes(total > 0),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	p.bar.StartWithoutRender()
+	return p
 }
 
 // set reports how far the work got (in the unit of total; total 0 shows a
 // spinner).
 func (p *progress) set(n int64) {
-	if !p.tty {
+	if p.bar == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar == nil {
-		if time.Since(p.start) < time.Second {
-			return
-		}
-		max := p.total
-		if max <= 0 {
-			max = -1
-		}
-		p.bar = progressbar.NewOptions64(max,
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription(p.desc),
-			progressbar.OptionShowBytes(p.total > 0),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+	if !p.shown && time.Since(p.start) < time.Second {
+		return
 	}
+	p.shown = true
 	p.bar.Set64(n)
 }
 
-// done clears the bar.
+// done clears the bar, if it was drawn.
 func (p *progress) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bar != nil {
+	if p.shown {
 		p.bar.Finish()
 	}
 }

@@ -179,7 +179,7 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 		case "real":
 			got, err = run.real(path)
 		case "kernel":
-			got, err = run.plain(path)
+			got, err = run.plainCell(path)
 		}
 		rows = append(rows, got...)
 		if err != nil {
@@ -308,7 +308,7 @@ func (r *replayRun) realStream(path string, cfg pager.Config) (row, error) {
 }
 
 // plain replays one trace on plain memory, the kernel's demand paging.
-func (r *replayRun) plain(path string) ([]row, error) {
+func (r *replayRun) plainCell(path string) ([]row, error) {
 	t, err := r.load(path)
 	if err != nil {
 		return nil, err

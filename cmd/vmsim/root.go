@@ -29,6 +29,7 @@ where every first touch raises a real hardware fault that vmsim catches in user
 space, and it runs the classic mmap exercises of an operating systems course.`,
 		Example: `  vmsim demo                      # a guided tour on built-in data
   vmsim exercise mprotect         # the SIGSEGV handler that calls mprotect`,
+		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          noArgs,
@@ -36,6 +37,8 @@ space, and it runs the classic mmap exercises of an operating systems course.`,
 			return cmd.Help()
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.Flags().BoolP("version", "", false, "print the version and the revision vmsim was built from")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf(cmd, "%v", err)
 	})

@@ -7,6 +7,7 @@ import (
 
 	"vmsim/pager"
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 // sweep returns a trace that touches pages pages once each, in order.
@@ -28,7 +29,8 @@ func benchReplay(b *testing.B, mech Mechanism, pages, frames int, before, tr *pa
 		pol, _ := pager.NewPolicy("fifo", pager.Options{})
 		lp, err := New(pages, pol, frames, &Options{Mechanism: mech})
 		if err != nil {
-			b.Skip(err)
+			vmtest.SkipIfNotSupported(b, err)
+			b.Fatal(err)
 		}
 		want := pages
 		if before != nil {

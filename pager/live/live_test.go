@@ -16,6 +16,7 @@ import (
 	"vmsim/pager"
 	"vmsim/vm"
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 var mechanisms = []Mechanism{Mprotect, Remap, Uffd}
@@ -25,9 +26,7 @@ var mechanisms = []Mechanism{Mprotect, Remap, Uffd}
 // fails.
 func skipIfNotSupported(tb testing.TB, err error) {
 	tb.Helper()
-	if errors.Is(err, vm.ErrNotSupported) {
-		tb.Skip(err)
-	}
+	vmtest.SkipIfNotSupported(tb, err)
 	require.NoError(tb, err)
 }
 

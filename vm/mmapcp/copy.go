@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"vmsim/faults"
 	"vmsim/vm"
 	"vmsim/vm/arch"
@@ -27,6 +29,17 @@ var (
 	ErrTruncated  = errors.New("source shrank during the copy")
 	ErrBadWindow  = errors.New("window is not a positive multiple of the page size")
 )
+
+// tempMark is in the name of every temporary file of a copy.
+const tempMark = ".vmsim-cp-"
+
+// TempPattern returns the filepath.Glob pattern of the temporary files a
+// copy to dst (a file, not a directory) writes before it renames one over
+// dst: a copy removes its own on every failure and on cancellation, and
+// this finds any that a killed process left.
+func TempPattern(dst string) string {
+	return filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+tempMark+"*")
+}
 
 // SizeMethod is how the destination gets its size before it is mapped.
 type SizeMethod uint8
@@ -93,8 +106,10 @@ type Options struct {
 	// the C program.
 	Trace io.Writer
 	// Progress, if not nil, is called after each window is copied with the
-	// bytes copied so far and the total. An error stops the copy and is
-	// returned.
+	// bytes copied so far (the offset reached: the holes of a sparse source
+	// count as copied) and the total; the total is -1 for a source whose
+	// size is not to be trusted (a file of /proc). An error stops the copy
+	// and is returned.
 	Progress func(copied, total int64) error
 }
 
@@ -224,6 +239,15 @@ func (c *copier) run(ctx context.Context, dst string) (st Stats, err error) {
 	}
 	c.size = info.Size()
 	c.trace("in = open(%q, O_RDONLY); fstat: %d bytes, mode %#o", c.src, c.size, info.Mode().Perm())
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	// A file of /proc or /sys says 0 bytes, or a page, whatever it holds:
+	// mapping that size would copy nothing, or zeros.
+	unsized, first, err := c.sizeUntrusted()
+	if err != nil {
+		return st, err
+	}
 
 	if dst, err = c.destination(dst, info); err != nil {
 		return st, err
@@ -231,7 +255,7 @@ func (c *copier) run(ctx context.Context, dst string) (st Stats, err error) {
 	st.Dest = dst
 	c.dst = dst
 
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".vmsim-cp-")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+tempMark)
 	if err != nil {
 		return st, err
 	}
@@ -250,10 +274,13 @@ func (c *copier) run(ctx context.Context, dst string) (st Stats, err error) {
 	}
 	c.trace("fchmod(out, %#o): the source's mode", info.Mode().Perm())
 
-	switch c.o.Method {
-	case Mmap:
+	switch {
+	case unsized != "":
+		c.trace("the size is not to be trusted: %s; read(in) and write(out) until the end of file, no mmap", unsized)
+		st.Windows, err = c.unsizedCopy(ctx, first)
+	case c.o.Method == Mmap:
 		st.Windows, err = c.mmapCopy(ctx)
-	case Stream:
+	case c.o.Method == Stream:
 		st.Windows, err = c.streamCopy(ctx)
 	default:
 		err = fmt.Errorf("unknown copy method %v", c.o.Method)
@@ -293,6 +320,8 @@ func (c *copier) destination(dst string, src fs.FileInfo) (string, error) {
 	if info, err := os.Stat(dst); err == nil && info.IsDir() {
 		dst = filepath.Join(dst, filepath.Base(c.src))
 	}
+	// typed is the destination as the user named it, for the messages.
+	typed := dst
 	if l, err := os.Lstat(dst); err == nil && l.Mode()&fs.ModeSymlink != 0 {
 		target, err := filepath.EvalSymlinks(dst)
 		if err != nil {
@@ -306,6 +335,8 @@ func (c *copier) destination(dst string, src fs.FileInfo) (string, error) {
 		return dst, nil
 	case err != nil:
 		return "", err
+	case os.SameFile(src, info) && typed != dst:
+		return "", fmt.Errorf("%s and %s (a symbolic link to %s): %w (device and inode are equal)", c.src, typed, dst, ErrSameFile)
 	case os.SameFile(src, info):
 		return "", fmt.Errorf("%s and %s: %w (device and inode are equal)", c.src, dst, ErrSameFile)
 	case !info.Mode().IsRegular():
@@ -337,32 +368,93 @@ func (c *copier) mmapCopy(ctx context.Context) (int, error) {
 	default:
 		return 0, fmt.Errorf("unknown size method %v", c.o.SizeWith)
 	}
+	extents, err := c.dataExtents()
+	if err != nil {
+		return 0, err
+	}
 	windows := 0
-	for off := int64(0); off < c.size; off += c.o.Window {
-		n := min(c.o.Window, c.size-off)
-		windows++
-		if err := c.window(off, n, windows); err != nil {
-			return windows, err
-		}
-		// A truncation inside the last page of a window raises no
-		// SIGBUS: its tail reads as zeros. The size tells.
-		info, err := c.in.Stat()
-		if err != nil {
-			return windows, err
-		}
-		if info.Size() < c.size {
-			return windows, &TruncatedError{Path: c.src, Size: c.size, Now: info.Size()}
-		}
-		if err := ctx.Err(); err != nil {
-			return windows, err
-		}
-		if c.o.Progress != nil {
-			if err := c.o.Progress(off+n, c.size); err != nil {
+	for _, e := range extents {
+		for off := e.off; off < e.end; off += c.o.Window {
+			n := min(c.o.Window, e.end-off)
+			windows++
+			if err := c.window(off, n, windows); err != nil {
 				return windows, err
+			}
+			// A truncation inside the last page of a window raises no
+			// SIGBUS: its tail reads as zeros. The size tells.
+			info, err := c.in.Stat()
+			if err != nil {
+				return windows, err
+			}
+			if info.Size() < c.size {
+				return windows, &TruncatedError{Path: c.src, Size: c.size, Now: info.Size()}
+			}
+			if err := ctx.Err(); err != nil {
+				return windows, err
+			}
+			if c.o.Progress != nil {
+				if err := c.o.Progress(off+n, c.size); err != nil {
+					return windows, err
+				}
 			}
 		}
 	}
 	return windows, nil
+}
+
+// extent is a part of the source that holds data: [off, end), off a
+// multiple of the page size.
+type extent struct{ off, end int64 }
+
+// dataExtents lists the parts of the source that hold data, from
+// lseek(SEEK_DATA) and lseek(SEEK_HOLE), widened to whole pages: a copy of
+// those alone leaves the holes of a sparse source as holes in the
+// destination, which ftruncate made all hole, as GNU cp does. Where the
+// file system cannot tell (EINVAL), the whole file is data.
+func (c *copier) dataExtents() ([]extent, error) {
+	whole := []extent{{0, c.size}}
+	var ex []extent
+	for off := int64(0); off < c.size; {
+		d, err := c.in.Seek(off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			break // only a hole from off to the end
+		}
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+			return whole, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d >= c.size {
+			break
+		}
+		h, err := c.in.Seek(d, unix.SEEK_HOLE)
+		if err != nil {
+			return nil, err
+		}
+		d = d &^ (c.ps - 1)
+		h = min((h+c.ps-1)&^(c.ps-1), c.size)
+		if n := len(ex); n > 0 && d <= ex[n-1].end {
+			ex[n-1].end = max(ex[n-1].end, h)
+		} else {
+			ex = append(ex, extent{d, h})
+		}
+		off = h
+	}
+	if _, err := c.in.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	prev := int64(0)
+	for _, e := range ex {
+		if e.off > prev {
+			c.trace("hole [%d, %d): lseek(in, %d, SEEK_DATA) skips it, the destination keeps it", prev, e.off, prev)
+		}
+		prev = e.end
+	}
+	if prev < c.size {
+		c.trace("hole [%d, %d): lseek(in, %d, SEEK_DATA) skips it, the destination keeps it", prev, c.size, prev)
+	}
+	return ex, nil
 }
 
 // window copies n bytes at offset off.
@@ -447,34 +539,138 @@ func (h refuse) Classify(a arch.Addr) arch.Signal {
 }
 
 // streamCopy copies with io.Copy, window by window like mmapCopy, exactly
-// the source's starting size.
+// the source's starting size, and leaves its holes as holes too.
 func (c *copier) streamCopy(ctx context.Context) (int, error) {
+	if err := c.tmp.Truncate(c.size); err != nil {
+		return 0, err
+	}
+	extents, err := c.dataExtents()
+	if err != nil {
+		return 0, err
+	}
 	windows := 0
-	for off := int64(0); off < c.size; off += c.o.Window {
-		n := min(c.o.Window, c.size-off)
-		windows++
-		copied, err := io.CopyN(c.tmp, c.in, n)
-		if errors.Is(err, io.EOF) {
-			te := &TruncatedError{Path: c.src, Size: c.size, Now: off + copied}
-			if info, err := c.in.Stat(); err == nil {
-				te.Now = info.Size()
+	for _, e := range extents {
+		if _, err := c.in.Seek(e.off, io.SeekStart); err != nil {
+			return windows, err
+		}
+		if _, err := c.tmp.Seek(e.off, io.SeekStart); err != nil {
+			return windows, err
+		}
+		for off := e.off; off < e.end; off += c.o.Window {
+			n := min(c.o.Window, e.end-off)
+			windows++
+			copied, err := io.CopyN(c.tmp, c.in, n)
+			if errors.Is(err, io.EOF) {
+				te := &TruncatedError{Path: c.src, Size: c.size, Now: off + copied}
+				if info, err := c.in.Stat(); err == nil {
+					te.Now = info.Size()
+				}
+				return windows, te
 			}
-			return windows, te
-		}
-		if err != nil {
-			return windows, err
-		}
-		c.trace("window %d: io.Copy(out, in): %d bytes at offset %d", windows, n, off)
-		if err := ctx.Err(); err != nil {
-			return windows, err
-		}
-		if c.o.Progress != nil {
-			if err := c.o.Progress(off+n, c.size); err != nil {
+			if err != nil {
 				return windows, err
+			}
+			c.trace("window %d: io.Copy(out, in): %d bytes at offset %d", windows, n, off)
+			if err := ctx.Err(); err != nil {
+				return windows, err
+			}
+			if c.o.Progress != nil {
+				if err := c.o.Progress(off+n, c.size); err != nil {
+					return windows, err
+				}
 			}
 		}
 	}
+	// A source that shrank inside a hole the copy skipped.
+	if info, err := c.in.Stat(); err == nil && info.Size() < c.size {
+		return windows, &TruncatedError{Path: c.src, Size: c.size, Now: info.Size()}
+	}
 	return windows, nil
+}
+
+// unsizedChunk is what unsizedCopy reads at once.
+const unsizedChunk = 1 << 20
+
+// pseudoFS are the file systems whose sizes say nothing of what a read
+// returns: a file of /proc reports 0 bytes, one of /sys a page.
+var pseudoFS = map[int64]string{
+	unix.PROC_SUPER_MAGIC:    "proc",
+	unix.SYSFS_MAGIC:         "sysfs",
+	unix.DEBUGFS_MAGIC:       "debugfs",
+	unix.TRACEFS_MAGIC:       "tracefs",
+	unix.SECURITYFS_MAGIC:    "securityfs",
+	unix.CGROUP_SUPER_MAGIC:  "cgroup",
+	unix.CGROUP2_SUPER_MAGIC: "cgroup2",
+	0x62656570:               "configfs", // CONFIGFS_MAGIC, which x/sys/unix lacks
+	unix.EFIVARFS_MAGIC:      "efivarfs",
+	unix.BPF_FS_MAGIC:        "bpf",
+	unix.PSTOREFS_MAGIC:      "pstore",
+}
+
+// sizeUntrusted says why the source's size cannot be trusted ("" if it
+// can): it lies on a pseudo file system, or it says 0 bytes and a read
+// returns data. The data read to find out is returned, to be copied first.
+// A read error is returned as it is: an *os.PathError that names the
+// source (a file of /sys that refuses to be read).
+func (c *copier) sizeUntrusted() (string, []byte, error) {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(int(c.in.Fd()), &sfs); err == nil {
+		if name, ok := pseudoFS[int64(sfs.Type)]; ok {
+			return "a file of " + name + ", whose sizes are not its contents'", nil, nil
+		}
+	}
+	if c.size != 0 {
+		return "", nil, nil
+	}
+	buf := make([]byte, 64<<10)
+	n, err := c.in.Read(buf)
+	switch {
+	case n > 0:
+		return "fstat says 0 bytes, but read returns data", buf[:n], nil
+	case err == nil, errors.Is(err, io.EOF):
+		return "", nil, nil
+	}
+	return "", nil, err
+}
+
+// unsizedCopy copies by read and write until the end of file, first the
+// bytes already read, checking ctx after each chunk. It sets c.size to
+// what it copied.
+func (c *copier) unsizedCopy(ctx context.Context, first []byte) (int, error) {
+	copied := int64(0)
+	if len(first) > 0 {
+		if _, err := c.tmp.Write(first); err != nil {
+			return 1, err
+		}
+		copied = int64(len(first))
+	}
+	buf := make([]byte, unsizedChunk)
+	for {
+		if err := ctx.Err(); err != nil {
+			return 1, err
+		}
+		n, err := c.in.Read(buf)
+		if n > 0 {
+			if _, werr := c.tmp.Write(buf[:n]); werr != nil {
+				return 1, werr
+			}
+			copied += int64(n)
+			if c.o.Progress != nil {
+				if err := c.o.Progress(copied, -1); err != nil {
+					return 1, err
+				}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 1, err
+		}
+	}
+	c.size = copied
+	c.trace("read %d bytes until the end of file; write(out) each", copied)
+	return 1, nil
 }
 
 // kindOf names the kind of a file that is not regular.

@@ -19,6 +19,19 @@
 //
 //   - An empty source is copied without mmap: a mapping of length 0 is
 //     invalid (EINVAL).
+//   - A source whose size is not to be trusted, a file of /proc (0 bytes,
+//     whatever it holds) or /sys (a page) or another pseudo file system, or
+//     any file that says 0 bytes while a read returns data, is copied by
+//     read and write until the end of file, never mapped: never an empty
+//     copy. A read error is returned as an *os.PathError that names it.
+//   - A sparse source keeps its holes: only the parts that lseek(SEEK_DATA)
+//     and lseek(SEEK_HOLE) say hold data are mapped and copied, into a
+//     destination that ftruncate made all hole, so a 1 GiB file with a
+//     page of data takes a page on the destination's file system, as with
+//     GNU cp.
+//   - A cancelled context stops the copy at the next window (or chunk) and
+//     returns the context's error; the temporary file is removed, as on
+//     every failure. vmsim cancels it on SIGINT, SIGTERM and SIGHUP.
 //   - A file larger than memory is copied in windows of [Options.Window]
 //     bytes ([DefaultWindow], 64 MiB), each mapped, copied, synced and
 //     unmapped before the next: the address space and the memory used stay
@@ -44,7 +57,8 @@
 //   - The destination is written under a temporary name in its own
 //     directory and renamed over DST only once complete, so a failure never
 //     leaves a partial DST, and an existing DST stays untouched until then.
-//     It gets the source's permission bits.
+//     It gets the source's permission bits. The temporary name is
+//     ".BASE.vmsim-cp-" and digits ([TempPattern]).
 //
 // [Options.Method] selects [Stream] to copy the same way but with io.Copy
 // instead of mmap (which, between two files, lets the kernel copy with

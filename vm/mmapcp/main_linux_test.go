@@ -9,13 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"vmsim/vm/vmtest"
 )
 
 // fullFSEnv runs the test binary as the child of TestDestinationFileSystemFull:
@@ -67,6 +68,7 @@ func copyToFullFS(dir string) error {
 // TestDestinationFileSystemFull fills a real file system during the copy:
 // a fault on the destination's mapping must become an error too.
 func TestDestinationFileSystemFull(t *testing.T) {
+	vmtest.RequireCapability(t, "a mount namespace and a small tmpfs", "CAP_SYS_ADMIN")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), fullFSEnv+"="+t.TempDir())
 	if os.Getenv("GORACE") == "" {
@@ -75,9 +77,6 @@ func TestDestinationFileSystemFull(t *testing.T) {
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	out, err := cmd.CombinedOutput()
-	if err != nil && (strings.Contains(string(out), "setup:") || errors.Is(err, syscall.EPERM)) {
-		t.Skipf("needs a mount namespace and tmpfs (root): %v %s", err, out)
-	}
 	require.NoError(t, err, "%s", out)
 	assert.Contains(t, string(out), "SIGBUS writing offset")
 	assert.Contains(t, string(out), "the file system is full")

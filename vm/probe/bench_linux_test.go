@@ -43,6 +43,7 @@ func BenchmarkOpenClose(b *testing.B) {
 			o.Ranges = view(r)
 			b.ReportAllocs()
 			var open, closing time.Duration
+			requireProbePrivilege(b)
 			for b.Loop() {
 				t0 := time.Now()
 				p, err := Open(&o)

@@ -19,9 +19,9 @@ const (
 	CodePresent ErrorCode = 1 << 0
 	// CodeWrite is set for a write access, clear for a read.
 	CodeWrite ErrorCode = 1 << 1
-	// CodeUser is set when the access came from user mode. The
-	// page_fault_user tracepoint sees user-mode faults only, so it is
-	// always set there.
+	// CodeUser is set when the access came from user mode: always for
+	// the page_fault_user tracepoint, never for the kernel-mode faults that
+	// Options.KernelMode adds (page_fault_kernel).
 	CodeUser ErrorCode = 1 << 2
 	// CodeReserved is set when a reserved bit was set in a page-table entry.
 	CodeReserved ErrorCode = 1 << 3

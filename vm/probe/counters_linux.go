@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -84,18 +85,36 @@ func (c *Counters) openPerf() error {
 
 // perfError explains a failed perf_event_open.
 func perfError(err error) error {
+	paranoid := "unknown"
+	if b, rerr := os.ReadFile("/proc/sys/kernel/perf_event_paranoid"); rerr == nil {
+		paranoid = strings.TrimSpace(string(b))
+	}
+	return explainPerf(err, paranoid)
+}
+
+// explainPerf explains a failed perf_event_open, given the value of
+// kernel.perf_event_paranoid ("unknown" if it could not be read). A refusal
+// when the setting allows the event is not the setting's doing: a seccomp
+// filter (container runtimes refuse perf_event_open by default) or a
+// security module refused it.
+func explainPerf(err error, paranoid string) error {
 	switch {
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
-		paranoid := "unknown"
-		if b, rerr := os.ReadFile("/proc/sys/kernel/perf_event_paranoid"); rerr == nil {
-			paranoid = strings.TrimSpace(string(b))
+		if n, perr := strconv.Atoi(paranoid); perr == nil && n <= 2 {
+			return &Error{
+				Op:      "perf_event_open",
+				Missing: "perf_event_open, which a seccomp filter or a security module refuses here (kernel.perf_event_paranoid is " + paranoid + ", which allows it)",
+				Kind:    ErrPermission,
+				Err:     err,
+				Hint:    "run it outside the container, or allow perf_event_open in its seccomp profile",
+			}
 		}
 		return &Error{
 			Op:      "perf_event_open",
 			Missing: "kernel.perf_event_paranoid at most 2 (it is " + paranoid + ") or CAP_PERFMON",
 			Kind:    ErrPermission,
 			Err:     err,
-			Hint:    "sysctl kernel.perf_event_paranoid=2, or run as root",
+			Hint:    "sysctl kernel.perf_event_paranoid=2, or run it as root",
 		}
 	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.EOPNOTSUPP):
 		return &Error{Op: "perf_event_open", Missing: "perf events (CONFIG_PERF_EVENTS)", Kind: ErrNotSupported, Err: err}

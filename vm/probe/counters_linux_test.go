@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 // perfAllowed reports whether this process may open per-thread software
@@ -77,8 +78,8 @@ func TestCountersSignals(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	c := openCounters(t)
-	if c.PerfErr() != nil {
-		t.Skipf("perf events: %v", c.PerfErr())
+	if err := c.PerfErr(); err != nil {
+		vmtest.Missing(t, "perf events ("+err.Error()+")")
 	}
 	r := newAnonymous(t, testPages, arch.ProtNone)
 	pg := &pager{r: r, grant: grantRW}
@@ -183,6 +184,29 @@ func TestCountersWrongThreadAndClose(t *testing.T) {
 	assert.ErrorIs(t, c.Close(), ErrClosed)
 	_, err = c.Read()
 	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// TestPerfErrorParanoid: the advice follows the setting. Above 2 it says
+// to lower it; at 2 or below the refusal came from elsewhere (a seccomp
+// filter), and asking for "at most 2 (it is 2)" would contradict itself.
+func TestPerfErrorParanoid(t *testing.T) {
+	for _, tt := range []struct {
+		paranoid, want, not string
+	}{
+		{"3", "kernel.perf_event_paranoid at most 2 (it is 3)", "seccomp"},
+		{"4", "sysctl kernel.perf_event_paranoid=2", "seccomp"},
+		{"2", "seccomp", "at most 2"},
+		{"-1", "seccomp", "at most 2"},
+		{"unknown", "at most 2 (it is unknown)", "seccomp"},
+	} {
+		t.Run(tt.paranoid, func(t *testing.T) {
+			err := explainPerf(unix.EPERM, tt.paranoid)
+			assert.ErrorIs(t, err, ErrPermission)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), tt.not)
+			assert.NotContains(t, err.Error(), "probe.", "no Go API names in what users read")
+		})
+	}
 }
 
 func TestPerfError(t *testing.T) {

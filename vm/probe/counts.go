@@ -100,6 +100,13 @@ type Options struct {
 	EventBuffer int
 	// Attach chooses the hook; zero is AttachAuto.
 	Attach Attach
+	// KernelMode also counts the faults the kernel takes in kernel mode on
+	// the ranges (the tracepoint exceptions:page_fault_kernel, filtered the
+	// same way): a system call that reads or writes the memory, as
+	// pread(2) into a page or pwrite(2) out of one does, faults there on
+	// the process's behalf. Their error codes have [CodeUser] clear
+	// ([Tally.Kernel]). Without it only user-mode faults are counted.
+	KernelMode bool
 }
 
 // Tally counts faults by kind.
@@ -110,6 +117,9 @@ type Tally struct {
 	NotPresent, Protection uint64
 	// Reads and Writes split Faults on CodeWrite.
 	Reads, Writes uint64
+	// Kernel counts the faults taken in kernel mode (CodeUser clear; only
+	// with Options.KernelMode), on behalf of a system call.
+	Kernel uint64
 	// ByCode counts faults by error code (masked to NumCodes).
 	ByCode [NumCodes]uint64
 }
@@ -128,6 +138,9 @@ func (t *Tally) Add(c ErrorCode, n uint64) {
 		t.Writes += n
 	} else {
 		t.Reads += n
+	}
+	if !c.User() {
+		t.Kernel += n
 	}
 }
 

@@ -11,27 +11,39 @@ import (
 	"vmsim/faults"
 	"vmsim/vm"
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 // skipIfNotSupported skips the test when err says the kernel lacks a
-// feature, naming it, and fails on a bare ErrNotSupported that does not
-// say what is missing. Missing privilege is a failure, not a skip: CI runs
-// as root.
+// feature, naming it, and fails on an ErrNotSupported that does not say
+// what is missing ([vmtest.SkipIfNotSupported]; a failure under
+// vmtest.RequireEnv).
 func skipIfNotSupported(tb testing.TB, err error) {
 	tb.Helper()
-	if !errors.Is(err, ErrNotSupported) {
-		return
+	if errors.Is(err, ErrNotSupported) {
+		var e *Error
+		if !errors.As(err, &e) || e.Missing == "" {
+			tb.Fatalf("ErrNotSupported without saying what is missing: %v", err)
+		}
 	}
-	var e *Error
-	if !errors.As(err, &e) || e.Missing == "" {
-		tb.Fatalf("ErrNotSupported without saying what is missing: %v", err)
+	vmtest.SkipIfNotSupported(tb, err)
+}
+
+// requireProbePrivilege skips tb (see [vmtest.Missing]) unless the process
+// may load and attach the probe.
+func requireProbePrivilege(tb testing.TB) {
+	tb.Helper()
+	caps, err := effectiveCaps()
+	require.NoError(tb, err)
+	if !caps.canTrace() {
+		vmtest.Missing(tb, caps.missing()+", or CAP_SYS_ADMIN (to load the eBPF probe; run as root)")
 	}
-	tb.Skipf("kernel lacks %s: %v", e.Missing, err)
 }
 
 // openProbe opens a probe for the test and closes it at cleanup.
 func openProbe(tb testing.TB, opts *Options) *Probe {
 	tb.Helper()
+	requireProbePrivilege(tb)
 	p, err := Open(opts)
 	skipIfNotSupported(tb, err)
 	require.NoError(tb, err)

@@ -51,3 +51,6 @@ func (c *Counters) Read() (Sample, error) { return Sample{}, notLinux }
 
 // Close returns an error matching ErrNotSupported.
 func (c *Counters) Close() error { return notLinux }
+
+// ZeroPageOnRead returns an error matching ErrNotSupported.
+func ZeroPageOnRead() (bool, error) { return false, notLinux }

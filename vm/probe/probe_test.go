@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"vmsim/vm"
 	"vmsim/vm/arch"
 )
 
@@ -50,6 +52,9 @@ func TestTally(t *testing.T) {
 	assert.Equal(t, uint64(5), tl.Writes)
 	assert.Equal(t, uint64(4), tl.ByCode[6])
 	assert.Equal(t, "0x4:2 0x6:4 0x7:1", tl.Codes())
+	assert.Zero(t, tl.Kernel, "every code had CodeUser set")
+	tl.Add(0x2, 2)
+	assert.Equal(t, uint64(2), tl.Kernel, "a kernel-mode write")
 }
 
 func TestCountsLookups(t *testing.T) {
@@ -188,4 +193,13 @@ func TestPageFaultLayout(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// TestSentinelsShared: one sentinel each, defined once in vm/arch (or
+// io/fs) and re-exported, so errors.Is matches whichever package returned
+// the error.
+func TestSentinelsShared(t *testing.T) {
+	assert.True(t, ErrNotSupported == arch.ErrNotSupported && vm.ErrNotSupported == arch.ErrNotSupported)
+	assert.True(t, ErrClosed == arch.ErrClosed && vm.ErrClosed == arch.ErrClosed)
+	assert.True(t, ErrPermission == fs.ErrPermission)
 }

@@ -87,7 +87,7 @@ func raiseMemlock() {
 const (
 	tracefsDir      = "/sys/kernel/tracing"
 	debugTracefsDir = "/sys/kernel/debug/tracing"
-	eventDir        = "events/exceptions/page_fault_user"
+	eventDir        = "events/exceptions/"
 )
 
 // findTracefs returns the directory where tracefs is mounted: the first
@@ -124,20 +124,31 @@ func findTracefs(mount bool) (string, error) {
 	return tracefsDir, nil
 }
 
-// readLayout reads page_fault_user's record layout from tracefs. The error
-// says whether tracefs or the event is missing.
-func readLayout(mount bool) (layout, error) {
+// readLayout reads the record layout of the tracepoints exceptions:EVENT
+// for each of events from tracefs, and checks they are the same (one
+// program reads them all). The error says whether tracefs or an event is
+// missing, or the layouts differ.
+func readLayout(mount bool, events ...string) (layout, error) {
 	dir, err := findTracefs(mount)
 	if err != nil {
 		return layout{}, err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, eventDir, "format"))
-	if err != nil {
-		return layout{}, err
+	var first layout
+	for i, ev := range events {
+		path := filepath.Join(dir, eventDir, ev, "format")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return layout{}, err
+		}
+		l, err := pageFaultLayout(string(b))
+		if err != nil {
+			return layout{}, fmt.Errorf("%s: %w", path, err)
+		}
+		if i == 0 {
+			first = l
+		} else if l != first {
+			return layout{}, fmt.Errorf("%s: %w: %+v, but %s has %+v", path, errLayout, l, events[0], first)
+		}
 	}
-	l, err := pageFaultLayout(string(b))
-	if err != nil {
-		return layout{}, fmt.Errorf("%s: %w", filepath.Join(dir, eventDir, "format"), err)
-	}
-	return l, nil
+	return first, nil
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 // tracefsEnv, set to "1", makes the test binary run TestTracefs's checks as
@@ -31,6 +32,7 @@ func TestTracefs(t *testing.T) {
 		tracefsChecks(t)
 		return
 	}
+	vmtest.RequireCapability(t, "a mount namespace of its own, to unmount tracefs", "CAP_SYS_ADMIN")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestTracefs$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), tracefsEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}

@@ -2,5 +2,5 @@
 
 package vmtest
 
-// auditArch is unknown here: DenyUserfaultfd refuses to guess.
+// auditArch is unknown here: the seccomp filters refuse to guess.
 const auditArch = 0

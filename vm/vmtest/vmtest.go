@@ -29,14 +29,35 @@ func Unprivileged(t *testing.T) bool {
 		}
 		return true
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a child that gives up root")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "unprivileged child:\n%s", out)
-	require.Contains(t, string(out), "--- PASS: "+t.Name(), "the child ran the test:\n%s", out)
-	t.Logf("unprivileged child:\n%s", out)
+	RequireRoot(t, "to run a child that gives up root")
+	runChild(t, childEnv)
 	return false
+}
+
+// Child runs test t again, alone, in a child process with the same
+// credentials: it reports true in that child, where the caller may change
+// the whole process for good (install a seccomp filter) and make its
+// checks, and false in the parent once the child has passed.
+func Child(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(sameEnv) == "1" {
+		return true
+	}
+	runChild(t, sameEnv)
+	return false
+}
+
+// sameEnv marks the child process of [Child].
+const sameEnv = "VMSIM_VMTEST_CHILD"
+
+// runChild runs t alone in a child with env=1 and fails t if the child
+// fails or did not run t.
+func runChild(t *testing.T, env string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"=1")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "child:\n%s", out)
+	require.Contains(t, string(out), "--- PASS: "+t.Name(), "the child ran the test:\n%s", out)
+	t.Logf("child:\n%s", out)
 }
