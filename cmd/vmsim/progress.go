@@ -26,8 +26,30 @@ type progress struct {
 }
 
 func newProgress(stderr io.Writer, total int64, desc string) *progress {
-	f, ok := stderr.(*os.File)
-	return newProgressOn(stderr, ok && term.IsTerminal(int(f.Fd())), total, desc)
+	return newProgressOn(stderr, isTerminal(stderr), total, desc)
+}
+
+// newCountProgress is newProgress for work counted in accesses, not bytes.
+func newCountProgress(stderr io.Writer, total int64, desc string) *progress {
+	p := newProgressOn(stderr, false, total, desc)
+	if isTerminal(stderr) {
+		p.bar = progressbar.NewOptions64(total,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription(desc),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("accesses"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		p.bar.StartWithoutRender()
+	}
+	return p
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // newProgressOn makes the bar of newProgress, drawn on w if tty.

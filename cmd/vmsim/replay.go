@@ -281,7 +281,10 @@ func (r *replayRun) real(path string) ([]row, error) {
 		var rw row
 		var err error
 		if t != nil {
-			rw, err = replayReal(r.cmd.Context(), path, t.Distinct(), t.Source(0, pager.NeedsNext(cfg.Policy)), cfg, r.mech, r.meter)
+			bar := newCountProgress(r.cmd.ErrOrStderr(), int64(t.Len()), "real "+cfg.Policy+" "+path)
+			src := &progressSource{Source: t.Source(0, pager.NeedsNext(cfg.Policy)), bar: bar}
+			rw, err = replayReal(r.cmd.Context(), path, t.Distinct(), src, cfg, r.mech, r.meter)
+			bar.done()
 		} else {
 			rw, err = r.realStream(path, cfg)
 		}
@@ -305,6 +308,22 @@ func (r *replayRun) realStream(path string, cfg pager.Config) (row, error) {
 	defer bar.done()
 	dec := pager.NewDecoder(path, t.reader, &pager.DecoderOptions{Progress: func(uint64) { bar.set(t.read.Load()) }})
 	return replayReal(r.cmd.Context(), path, realPages, dec, cfg, r.mech, r.meter)
+}
+
+// progressSource reports the accesses given so far to a progress bar.
+type progressSource struct {
+	pager.Source
+	bar  *progress
+	done int64
+}
+
+func (s *progressSource) Next() (*pager.Batch, error) {
+	b, err := s.Source.Next()
+	if b != nil {
+		s.done += int64(b.Len())
+		s.bar.set(s.done)
+	}
+	return b, err
 }
 
 // plain replays one trace on plain memory, the kernel's demand paging.

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
-	"encoding/json"
+	"context"
 	"fmt"
-	"strconv"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -15,11 +12,10 @@ import (
 
 type wsFlags struct {
 	traceFlags
+	outputFlags
 	tau    int
-	frames int
+	frames string
 	points int
-	output string
-	plot   string
 }
 
 func newWS() *cobra.Command {
@@ -42,10 +38,9 @@ working set grows and shrinks with its phases.`,
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&f.tau, "tau", 100, "working-set window `N` in accesses")
-	fl.IntVarP(&f.frames, "frames", "f", 0, "also show the resident pages of a pager with `N` frames")
+	fl.StringVarP(&f.frames, "frames", "f", "", "also show the resident pages of a pager with `N` frames")
 	fl.IntVar(&f.points, "points", 50, "instants to print (the plot uses up to 1,000)")
-	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
-	fl.StringVar(&f.plot, "plot", "", "also draw the curves to `FILE` (.svg or .png)")
+	addOutputFlags(cmd, &f.outputFlags, []string{"table", "json", "csv"}, "the curves")
 	addTraceFlags(cmd, &f.traceFlags)
 	return cmd
 }
@@ -60,10 +55,14 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 	if f.points < 1 {
 		return usageErrorf(cmd, "--points %d: must be at least 1", f.points)
 	}
-	if f.frames < 0 {
-		return usageErrorf(cmd, "--frames %d: must be at least 1 (or 0: none)", f.frames)
+	frames := 0
+	if f.frames != "" {
+		var err error
+		if frames, err = parseFrameCount(f.frames); err != nil {
+			return usageErrorf(cmd, "--frames: %v", err)
+		}
 	}
-	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
+	if err := f.outputFlags.check(cmd); err != nil {
 		return err
 	}
 	t, err := openTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
@@ -86,15 +85,12 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 		ws[i] = w.Access(tr.PageNum(id))
 	}
 	var resident []int
-	if f.frames > 0 {
-		// A demand pager keeps every page it loaded until its frames are
-		// full: the distinct pages so far, at most frames.
-		resident = make([]int, n)
-		seen := traces.NewDense()
-		for i := range n {
-			id, _ := tr.At(i)
-			seen.ID(tr.PageNum(id))
-			resident[i] = min(seen.Len(), f.frames)
+	if frames > 0 {
+		// What a demand pager with that budget holds after each access
+		// (whatever its policy: every page it loaded until the frames are
+		// full, then exactly that many).
+		if resident, err = residentPages(cmd.Context(), tr, frames); err != nil {
+			return err
 		}
 	}
 	if err := writeWS(cmd, f, n, ws, resident, instants(n, f.points)); err != nil {
@@ -106,7 +102,7 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 	at := instants(n, 1000)
 	lines := []series{{name: fmt.Sprintf("W(t, %d)", f.tau)}}
 	if resident != nil {
-		lines = append(lines, series{name: fmt.Sprintf("resident pages (%d frames)", f.frames)})
+		lines = append(lines, series{name: fmt.Sprintf("resident pages (%d frames)", frames)})
 	}
 	for _, i := range at {
 		lines[0].xs, lines[0].ys = append(lines[0].xs, float64(i)), append(lines[0].ys, float64(ws[i]))
@@ -132,56 +128,32 @@ func instants(n, k int) []int {
 	return out
 }
 
+// residentPages replays tr through a pager with frames frames and returns
+// its resident pages after each access.
+func residentPages(ctx context.Context, tr *pager.Trace, frames int) ([]int, error) {
+	resident := make([]int, 0, tr.Len())
+	_, err := pager.Simulate(ctx, tr, pager.Config{Policy: "fifo", Frames: frames}, func(_ int, _ pager.Outcome, p *pager.Pager) {
+		resident = append(resident, p.Used())
+	})
+	return resident, err
+}
+
 func writeWS(cmd *cobra.Command, f wsFlags, n int, ws, resident []int, at []int) error {
-	out := cmd.OutOrStdout()
-	type point struct {
-		Time     int  `json:"t"`
-		WS       int  `json:"working_set"`
-		Resident *int `json:"resident,omitempty"`
-	}
-	switch f.output {
-	case "json":
-		enc := json.NewEncoder(out)
-		for _, i := range at {
-			p := point{Time: i, WS: ws[i]}
-			if resident != nil {
-				p.Resident = &resident[i]
-			}
-			if err := enc.Encode(p); err != nil {
-				return err
-			}
-		}
-		return nil
-	case "csv":
-		cw := csv.NewWriter(out)
-		head := []string{"t", "working_set"}
-		if resident != nil {
-			head = append(head, "resident")
-		}
-		cw.Write(head)
-		for _, i := range at {
-			rec := []string{strconv.Itoa(i), strconv.Itoa(ws[i])}
-			if resident != nil {
-				rec = append(rec, strconv.Itoa(resident[i]))
-			}
-			cw.Write(rec)
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	fmt.Fprintf(out, "# %d accesses, window tau = %d accesses\n", n, f.tau)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := "T\tW(T,TAU)\t"
-	if resident != nil {
-		head += "RESIDENT\t"
-	}
-	fmt.Fprintln(tw, head)
+	t := &table{cols: []column{
+		{head: "T", key: "t", in: inAll},
+		{head: "W(T,TAU)", key: "working_set", in: inAll},
+		{head: "RESIDENT", key: "resident", in: inAll, optional: true},
+	}}
 	for _, i := range at {
-		line := fmt.Sprintf("%d\t%d\t", i, ws[i])
+		var res any
 		if resident != nil {
-			line += fmt.Sprintf("%d\t", resident[i])
+			res = resident[i]
 		}
-		fmt.Fprintln(tw, line)
+		t.add(i, ws[i], res)
 	}
-	return tw.Flush()
+	out := cmd.OutOrStdout()
+	if f.output == "table" {
+		fmt.Fprintf(out, "# %d accesses, window tau = %d accesses\n", n, f.tau)
+	}
+	return t.write(out, f.output)
 }
