@@ -10,13 +10,15 @@ import (
 )
 
 // TestObserverKnowsNoExercise keeps the direction of docs/design.md: the
-// observer imports no exercise and no command line.
+// observer imports no exercise and no command line; the grader imports
+// no command line.
 func TestObserverKnowsNoExercise(t *testing.T) {
 	for _, tt := range []struct {
 		pkg       string
 		forbidden []string
 	}{
 		{"vmsim/vm/observe", []string{"vmsim/vm/exercise", "vmsim/cmd", "github.com/spf13/cobra", "vmsim/pager"}},
+		{"vmsim/vm/exercise/check", []string{"vmsim/cmd", "github.com/spf13/cobra"}},
 	} {
 		t.Run(tt.pkg, func(t *testing.T) {
 			out, err := exec.Command("go", "list", "-e", "-deps", tt.pkg).Output()

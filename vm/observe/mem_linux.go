@@ -13,22 +13,42 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procMem reads a stopped tracee's memory with process_vm_readv.
+// procMem reads a stopped tracee's memory through /proc/PID/mem, which
+// (unlike process_vm_readv) also reads pages the tracee itself may not
+// read: PROT_WRITE alone, PROT_NONE.
 type procMem struct{ pid int }
 
 func (m procMem) ReadAt(p []byte, addr uint64) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	f, err := os.Open("/proc/" + strconv.Itoa(m.pid) + "/mem")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := f.ReadAt(p, int64(addr))
+	if err != nil {
+		return n, fmt.Errorf("read %d bytes at %#x of pid %d: %w", len(p), addr, m.pid, err)
+	}
+	return n, nil
+}
+
+// readv reads a tracee's memory with process_vm_readv: one system call,
+// for the buffers of system calls, which the tracee can read.
+func readv(pid int, p []byte, addr uint64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	local := []unix.Iovec{{Base: &p[0]}}
 	local[0].SetLen(len(p))
 	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}
-	n, err := unix.ProcessVMReadv(m.pid, local, remote, 0)
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
 	if err != nil {
-		return 0, fmt.Errorf("read %d bytes at %#x of pid %d: %w", len(p), addr, m.pid, os.NewSyscallError("process_vm_readv", err))
+		return 0, fmt.Errorf("read %d bytes at %#x of pid %d: %w", len(p), addr, pid, os.NewSyscallError("process_vm_readv", err))
 	}
 	if n < len(p) {
-		return n, fmt.Errorf("read %d bytes at %#x of pid %d: only %d readable", len(p), addr, m.pid, n)
+		return n, fmt.Errorf("read %d bytes at %#x of pid %d: only %d readable", len(p), addr, pid, n)
 	}
 	return n, nil
 }
@@ -39,7 +59,7 @@ func readBytes(pid int, addr uint64, n int) []byte {
 		return nil
 	}
 	b := make([]byte, n)
-	got, _ := procMem{pid}.ReadAt(b, addr)
+	got, _ := readv(pid, b, addr)
 	return b[:got]
 }
 

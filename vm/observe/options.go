@@ -30,9 +30,10 @@ type Options struct {
 	// other observers to it (the kernel's page faults). An error stops
 	// the run.
 	Started func(pid int) error
-	// Inspect, if not nil, is called when a process is about to exit
-	// (exit_group), while it is stopped with its memory intact, with the
-	// trace so far. mem is valid only during the call. It runs on the
+	// Inspect, if not nil, is called when a process is about to unmap
+	// memory (munmap) or to exit (exit_group), stopped at the call's
+	// entry with its memory intact, with the trace so far (the call is its
+	// last event). mem is valid only during the call. It runs on the
 	// tracer's thread: keep it short.
 	Inspect func(t *Trace, tgid int, mem Memory)
 	// Done, if not nil, is called once every process of the program has

@@ -502,7 +502,7 @@ func (t *tracer) syscallStop(tk *task) {
 		tk.readMask = true
 	case "rt_sigprocmask":
 		tk.readMask = true
-	case "exit_group":
+	case "exit_group", "munmap":
 		t.inspect(tk)
 	case "exit":
 		if tk.proc.threads <= 1 {
