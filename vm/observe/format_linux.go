@@ -403,7 +403,7 @@ func formatResult(s *Syscall) string {
 		return fmt.Sprintf("-1 %s (%s)", ErrnoName(e), e.Error())
 	}
 	switch s.Name {
-	case "mmap", "brk":
+	case "mmap", "brk", "rt_sigreturn":
 		return hex(uint64(s.Ret))
 	}
 	return strconv.FormatInt(s.Ret, 10)

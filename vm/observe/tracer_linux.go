@@ -101,6 +101,7 @@ type tracer struct {
 }
 
 func run(ctx context.Context, path string, o *Options) (*Trace, error) {
+	orig := path
 	if err := archError(); err != nil {
 		return nil, err
 	}
@@ -155,7 +156,7 @@ func run(ctx context.Context, path string, o *Options) (*Trace, error) {
 	done := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
-		err := t.traceProgram(exe, "./"+filepath.Base(path), dir)
+		err := t.traceProgram(exe, orig, dir)
 		if !errors.Is(err, errPoisoned) {
 			// Otherwise the thread ends with the goroutine.
 			runtime.UnlockOSThread()
@@ -174,9 +175,11 @@ func run(ctx context.Context, path string, o *Options) (*Trace, error) {
 	return t.trace, nil
 }
 
-// traceProgram starts the program stopped, sets its limits, and traces it
-// to the end. It runs on a locked thread.
-func (t *tracer) traceProgram(exe, argv0, dir string) error {
+// traceProgram starts the program exe (a copy of path, or path itself)
+// stopped, sets its limits, and traces it to the end. It runs on a locked
+// thread.
+func (t *tracer) traceProgram(exe, path, dir string) error {
+	argv0 := "./" + filepath.Base(path)
 	stdoutR, stdoutW, err := os.Pipe()
 	if err != nil {
 		return err
@@ -218,7 +221,7 @@ func (t *tracer) traceProgram(exe, argv0, dir string) error {
 		if errors.Is(err, syscall.EPERM) {
 			return fmt.Errorf("observe: trace %s: the kernel refuses ptrace (%v): %s: %w", argv0, err, ptraceHint(), ErrPermission)
 		}
-		return &os.PathError{Op: "run", Path: exe, Err: err}
+		return &os.PathError{Op: "run", Path: path, Err: err}
 	}
 	t.main = pid
 	t.trace.PID = pid

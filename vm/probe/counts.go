@@ -100,6 +100,10 @@ type Options struct {
 	EventBuffer int
 	// Attach chooses the hook; zero is AttachAuto.
 	Attach Attach
+	// PID is the process whose faults count; zero means this process.
+	// Another process (a traced program) needs no more privilege than
+	// this one.
+	PID int
 }
 
 // Tally counts faults by kind.

@@ -18,6 +18,8 @@ var (
 	// ErrArgs is matched when arguments are given to a program whose
 	// arguments the grader chooses (cp).
 	ErrArgs = errors.New("the grader chooses this program's arguments")
+	// ErrFailed is matched when a program failed a check.
+	ErrFailed = errors.New("checks failed")
 )
 
 // Status is the outcome of one check.

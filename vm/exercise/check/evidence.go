@@ -125,6 +125,15 @@ func stopText(le *observe.LimitError) string {
 	return "vmsim stopped the program: " + le.What + "."
 }
 
+// stoppedNote adds, to the explanation of a check that the program did
+// not get to, that vmsim stopped it first.
+func (r *run) stoppedNote() string {
+	if r.t.Stopped == nil {
+		return ""
+	}
+	return " (vmsim stopped the program before it got there: " + r.t.Stopped.What + ".)"
+}
+
 // exitCheck is "exits with status 0" for process tgid: a crash says which
 // signal and where, a stop says which limit.
 func (r *run) exitCheck(tgid int, who string) Result {

@@ -248,7 +248,8 @@ func mprotectValues(r *run) Result {
 	out := r.t.Stdout.String()
 	var ev []string
 	for _, e := range r.t.Syscalls(r.t.PID, "write") {
-		if e.Syscall.Int(0) == 1 && len(ev) < 6 {
+		data := string(e.Syscall.Data)
+		if e.Syscall.Int(0) == 1 && e.Handler == nil && (tokenC.MatchString(data) || tokenD.MatchString(data)) && len(ev) < 4 {
 			ev = append(ev, line(e))
 		}
 	}
@@ -259,7 +260,7 @@ func mprotectValues(r *run) Result {
 	var at int
 	var ok bool
 	if m != nil {
-		mem, at, ok = r.memory(r.t.PID, m.addr, 1)
+		mem, at, ok = r.memory(r.t.PID, m.addr, 1, m.ev.Seq)
 	}
 	if ok {
 		ev = append(ev, memoryLine(r, at, fmt.Sprintf("p[0] = %s", quoteByte(mem[0]))))
@@ -267,7 +268,7 @@ func mprotectValues(r *run) Result {
 	faults := len(r.faults(r.t.PID))
 	switch {
 	case !printed:
-		return Result{Status: Failed, Evidence: ev, Explanation: "The output does not show 'c' and then 'd': after the write, the program reads p[0] and prints it ('c'), writes 'd' and prints it again."}
+		return Result{Status: Failed, Evidence: ev, Explanation: "The output does not show 'c' and then 'd': after the write, the program reads p[0] and prints it ('c'), writes 'd' and prints it again." + r.stoppedNote()}
 	case m == nil || !ok:
 		return Result{Status: Failed, Evidence: ev, Explanation: "The page could not be read from the program's memory at its end, so the values it printed cannot be confirmed."}
 	case mem[0] != 'd':

@@ -113,7 +113,7 @@ func remapStores(r *run) Result {
 		return Result{Status: Failed, Explanation: "The handler mapped no page to store 'A' in."}
 	}
 	addr := uint64(m.Syscall.Ret)
-	b, at, ok := r.memory(r.t.PID, addr, 1)
+	b, at, ok := r.memory(r.t.PID, addr, 1, m.Seq)
 	if !ok {
 		return Result{Status: Failed, Evidence: []string{line(m)}, Explanation: fmt.Sprintf("The page at %#x could not be read from the program's memory at its end.", addr)}
 	}
@@ -192,7 +192,7 @@ func remapPrints(r *run) Result {
 	if strings.Contains(out, "base[0] = A") {
 		return Result{Status: OK, Evidence: ev, Explanation: "The program printed base[0] = A."}
 	}
-	return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("The output has no line base[0] = A (it printed %q).", truncate(out, 80))}
+	return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("The output has no line base[0] = A (it printed %q).", truncate(out, 80)) + r.stoppedNote()}
 }
 
 func remapOneFault(r *run) Result {

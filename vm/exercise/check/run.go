@@ -360,11 +360,12 @@ func (r *run) ancestor(a, b, seq int) bool {
 }
 
 // memory returns the bytes of process tgid at addr as last read (at an
-// munmap or exit_group), n of them, and the event it was read at.
-func (r *run) memory(tgid int, addr, n uint64) ([]byte, int, bool) {
+// munmap or exit_group) after event after (the mmap that made them), n of
+// them, and the event it was read at.
+func (r *run) memory(tgid int, addr, n uint64, after int) ([]byte, int, bool) {
 	for i := len(r.snaps) - 1; i >= 0; i-- {
 		s := r.snaps[i]
-		if s.tgid == tgid && addr >= s.addr && addr+n <= s.addr+uint64(len(s.data)) {
+		if s.tgid == tgid && s.seq > after && addr >= s.addr && addr+n <= s.addr+uint64(len(s.data)) {
 			off := addr - s.addr
 			return s.data[off : off+n], s.seq, true
 		}

@@ -226,7 +226,7 @@ func childFills(r *run, anon bool) Result {
 	if m.ev.TGID != r.t.PID && m.ev.TGID != child {
 		return Result{Status: Failed, Explanation: "The child has no mapping of the memory."}
 	}
-	b, at, ok := r.memory(child, addr, r.ps)
+	b, at, ok := r.memory(child, addr, r.ps, m.ev.Seq)
 	if !ok {
 		return Result{Status: Failed, Explanation: "The child's page 1 could not be read from its memory before it ended (did it exit?)."}
 	}
@@ -306,7 +306,7 @@ func anonMemory(r *run) Result {
 	if m == nil {
 		return Result{Status: Failed, Explanation: "No anonymous mapping (see the mapping check)."}
 	}
-	b, at, ok := r.memory(r.t.PID, m.addr, 2*r.ps)
+	b, at, ok := r.memory(r.t.PID, m.addr, 2*r.ps, m.ev.Seq)
 	if !ok {
 		return Result{Status: Failed, Explanation: "The parent's memory could not be read when it unmapped it or exited."}
 	}
