@@ -30,4 +30,3 @@ func TestFailedChecksAreNamedApart(t *testing.T) {
 	}, ce.Failed)
 	assert.Contains(t, err.Error(), `exercise shared-file: 3 checks failed: "the child mapped it the same way", "the parent saw the child's 'c' on page 1", "file page 1 is all 'c'"`)
 }
-

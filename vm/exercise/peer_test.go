@@ -110,4 +110,3 @@ func TestSharedFileMixedPeers(t *testing.T) {
 		})
 	}
 }
-
