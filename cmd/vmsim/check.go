@@ -254,6 +254,9 @@ func (e *checkFailed) Unwrap() error { return check.ErrFailed }
 // output goes to showCompiler as it is.
 func gradeOne(ctx context.Context, ex *check.Exercise, s *submission, dir string, opts *check.Options, kernel bool, showCompiler func([]byte)) *check.Report {
 	exe := s.path
+	if _, err := os.Stat(s.path); err != nil {
+		return check.Failure(ex, s.name, check.RunCheck, fmt.Sprintf("%s cannot be read: %v.", s.name, err), nil)
+	}
 	if strings.HasSuffix(s.path, ".c") {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return check.Failure(ex, s.name, check.CompileCheck, err.Error(), nil)
@@ -407,6 +410,7 @@ type checkRecord struct {
 
 func writeCheckJSON(w io.Writer, subs []*submission) error {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	for _, s := range subs {
 		for _, res := range s.report.Results {
 			if err := enc.Encode(checkRecord{Program: s.name, Exercise: s.report.Exercise, Result: res}); err != nil {
