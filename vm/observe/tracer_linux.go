@@ -324,6 +324,20 @@ func wait4(pid int, ws *unix.WaitStatus) (int, error) {
 // belongs to whoever started them.
 func (t *tracer) loop() error {
 	for len(t.tasks) > 0 || len(t.held) > 0 {
+		if len(t.tasks) == 1 && len(t.held) == 0 {
+			// One task: only it can report (a child it forks is known by
+			// the fork event, which it reports first), so wait for it
+			// alone and save the peek.
+			var tid int
+			for tid = range t.tasks {
+			}
+			var ws unix.WaitStatus
+			if _, err := wait4(tid, &ws); err != nil {
+				return err
+			}
+			t.handle(tid, ws)
+			continue
+		}
 		pid, trapped, err := peekChild()
 		if err == unix.ECHILD {
 			return nil
