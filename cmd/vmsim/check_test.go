@@ -54,8 +54,9 @@ func TestCheckProgramsThatCannotRun(t *testing.T) {
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "broken.c")
 	require.NoError(t, os.WriteFile(broken, []byte("int main(void) { return undeclared; }\n"), 0o644))
+	// Executable, but not a program: execve fails with ENOEXEC.
 	notProgram := filepath.Join(dir, "notes.txt")
-	require.NoError(t, os.WriteFile(notProgram, []byte("hello"), 0o644))
+	require.NoError(t, os.WriteFile(notProgram, []byte("hello"), 0o755))
 
 	out, errOut, code := vmsim(t, "check", "mprotect", broken)
 	assert.Equal(t, 1, code)
