@@ -213,7 +213,7 @@ func (t *tracer) traceProgram(exe, path, dir string) error {
 		},
 	}
 	t.start = time.Now()
-	pid, err := syscall.ForkExec(exe, append([]string{argv0}, t.o.Args...), attr)
+	pid, err := forkExec(exe, append([]string{argv0}, t.o.Args...), attr)
 	devnull.Close()
 	stdoutW.Close()
 	stderrW.Close()
@@ -302,6 +302,22 @@ func (t *tracer) traceProgram(exe, path, dir string) error {
 	t.trace.LeftBehind = t.leftBehind
 	t.mu.Unlock()
 	return err
+}
+
+// forkExec starts the program. A copy of it that this process has just
+// written may still be open for writing in a child that another goroutine
+// is forking (until that child's exec closes it): execve then fails with
+// ETXTBSY for a moment, so it is tried again (golang.org/issue/22315).
+func forkExec(exe string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	delay := time.Millisecond
+	for try := 0; ; try++ {
+		pid, err := syscall.ForkExec(exe, argv, attr)
+		if err != syscall.ETXTBSY || try == 8 {
+			return pid, err
+		}
+		time.Sleep(delay)
+		delay *= 2
+	}
 }
 
 // wait4 waits for one tracee.
