@@ -70,7 +70,7 @@ func runProgram(ctx context.Context, exe string, args []string, o *Options, h *h
 			// The files the program mapped MAP_SHARED, as they are on disk.
 			for i := range t.Events {
 				e := &t.Events[i]
-				if e.Kind == observe.KindSyscall && e.Syscall.Name == "openat" && e.Syscall.OK() {
+				if e.Kind == observe.KindSyscall && isOpen(e.Syscall.Name) && e.Syscall.OK() {
 					names = append(names, e.Syscall.Path)
 				}
 			}
@@ -113,6 +113,9 @@ func runProgram(ctx context.Context, exe string, args []string, o *Options, h *h
 	r.resolvePaths()
 	return r, nil
 }
+
+// isOpen reports whether a system call opens a file by its path.
+func isOpen(name string) bool { return name == "openat" || name == "open" || name == "creat" }
 
 // clean makes a path the program used relative to its directory.
 func clean(dir, p string) string {
@@ -171,6 +174,8 @@ const (
 	mapType      = 0xf
 	mapFixed     = 0x10
 	mapAnonymous = 0x20
+	// oCreat is O_CREAT, the same on x86-64 and arm64.
+	oCreat = 0x40
 )
 
 func (m *mapping) shared() bool    { return m.flags&mapType == mapShared || m.flags&mapType == 0x3 }

@@ -125,9 +125,19 @@ func fileFilled(r *run) Result {
 	if m != nil {
 		path = r.pathOf(m.ev)
 	} else {
-		for _, e := range r.t.Syscalls(r.t.PID, "openat") {
-			if e.Syscall.OK() && e.Syscall.Args[2]&0x40 != 0 { // O_CREAT
-				path = clean(r.t.Dir, e.Syscall.Path)
+		for _, e := range r.t.Syscalls(r.t.PID, "") {
+			sc := e.Syscall
+			if !isOpen(sc.Name) || !sc.OK() {
+				continue
+			}
+			// O_CREAT is in the flags: openat's third argument, open's
+			// second; creat always creates.
+			flags := sc.Args[1]
+			if sc.Name == "openat" {
+				flags = sc.Args[2]
+			}
+			if sc.Name == "creat" || flags&oCreat != 0 {
+				path = clean(r.t.Dir, sc.Path)
 				break
 			}
 		}
@@ -146,8 +156,8 @@ func fileFilled(r *run) Result {
 		allA = allA && all(e.Syscall.Data, 'a')
 		ev = append(ev, line(e))
 	}
-	for _, e := range r.t.Syscalls(r.t.PID, "openat") {
-		if e.Syscall.OK() && clean(r.t.Dir, e.Syscall.Path) == path {
+	for _, e := range r.t.Syscalls(r.t.PID, "") {
+		if isOpen(e.Syscall.Name) && e.Syscall.OK() && clean(r.t.Dir, e.Syscall.Path) == path {
 			ev = append([]string{line(e)}, ev...)
 			break
 		}
