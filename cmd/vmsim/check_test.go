@@ -251,3 +251,26 @@ func TestCheckUnprivileged(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `--user "4242" needs root`)
 }
+
+// TestCheckTimeout: a program that waits forever is stopped at --timeout,
+// and its report says so.
+func TestCheckTimeout(t *testing.T) {
+	vmtest.RequireTool(t, "cc", "gcc")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "waits.c")
+	require.NoError(t, os.WriteFile(src, []byte("#include <unistd.h>\nint main(void) { for (;;) pause(); }\n"), 0o644))
+	out, errOut, code := vmsim(t, "check", "remap", src, "--timeout", "300ms", "-o", "json")
+	assert.Equal(t, 1, code, errOut)
+	var exit checkRecord
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var r checkRecord
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		if r.Check == "exits with status 0" {
+			exit = r
+		}
+	}
+	assert.Equal(t, check.Failed, exit.Status)
+	assert.Contains(t, exit.Evidence, "vmsim: stopped: still running after 300ms of wall-clock time (waiting forever?)")
+	assert.Contains(t, exit.Explanation, "still running when vmsim's clock ran out")
+}
