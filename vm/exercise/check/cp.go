@@ -190,7 +190,7 @@ func (c *cpCase) eval(r *run) Result {
 			ev = append(ev, "dst: "+compareBytes(got, want))
 			return Result{Status: Failed, Evidence: ev, Explanation: c.realCp + " The program " + did + ", and DST differs: " + compareBytes(got, want) + "."}
 		case !ok:
-			return Result{Status: Failed, Evidence: ev, Explanation: c.realCp + " The copy is right, but the program " + did + "."}
+			return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("%s DST is right (%d bytes), but the program %s: a script that runs it would believe the copy failed.", c.realCp, len(want), did)}
 		}
 		return Result{Status: OK, Evidence: ev, Explanation: fmt.Sprintf("DST is a copy of SRC, %d bytes, byte for byte, and the exit status is 0.", len(want))}
 	case expectFailNoDst:
