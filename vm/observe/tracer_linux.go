@@ -118,12 +118,12 @@ func run(ctx context.Context, path string, o *Options) (*Trace, error) {
 	}
 	if cred != nil {
 		// The program's user may not be able to reach the original.
-		copy, dir, err := copyExecutable(exe)
+		copied, dir, err := copyExecutable(exe)
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(dir)
-		exe = copy
+		exe = copied
 	}
 	dir, err := os.MkdirTemp("", "vmsim-run-")
 	if err != nil {
