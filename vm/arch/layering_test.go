@@ -61,11 +61,11 @@ var graph = map[string]rule{
 	"vmsim/vm/probe": {imports: []string{"vmsim/vm/arch"}, third: []string{"github.com/cilium/ebpf", "golang.org/x/sys/unix"}, never: append([]string{"vmsim/vm/exercise", "vmsim/vm/mmapcp", "vmsim/faults"}, policySide...)},
 	// Test helpers: what the tests of vm and above need.
 	"vmsim/vm/vmtest": {imports: []string{"vmsim/vm/arch"}, third: []string{"github.com/stretchr/testify", "golang.org/x/sys/unix"}, never: append([]string{"github.com/cilium/ebpf", "vmsim/vm/probe"}, policySide...)},
-	// The observer (to come): ptrace events; it knows nothing of exercises.
-	"vmsim/vm/observe": {imports: []string{"vmsim/vm", "vmsim/vm/arch"}, third: []string{"golang.org/x/sys/unix"}, never: append([]string{"vmsim/vm/exercise"}, policySide...), future: true},
-	// The grader (to come): checks as data against the observer's events;
+	// The observer: ptrace events; it knows nothing of exercises.
+	"vmsim/vm/observe": {imports: []string{"vmsim/vm", "vmsim/vm/arch"}, third: []string{"golang.org/x/sys/unix"}, never: append([]string{"vmsim/vm/exercise"}, policySide...)},
+	// The grader: checks as data against the observer's events;
 	// no CLI.
-	"vmsim/vm/exercise/check": {imports: []string{"vmsim/vm/exercise", "vmsim/vm/observe", "vmsim/vm", "vmsim/vm/arch", "vmsim/faults"}, third: []string{"golang.org/x/sys/unix"}, never: cli, future: true},
+	"vmsim/vm/exercise/check": {imports: []string{"vmsim/vm/exercise", "vmsim/vm/observe", "vmsim/vm", "vmsim/vm/arch", "vmsim/faults"}, third: []string{"golang.org/x/sys/unix"}, never: cli},
 	// The binding: real-memory paging.
 	// pagertest holds the modes of the pager to one another in tests.
 	"vmsim/pager/pagertest": {imports: []string{"vmsim/pager"}, never: osSide},
@@ -74,9 +74,11 @@ var graph = map[string]rule{
 	"vmsim/pager/plain": {imports: []string{"vmsim/pager", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/probe"}, never: append([]string{"vmsim/pager/live", "vmsim/faults"}, cli...)},
 	// Many processes (to come): the one step function, and no vm.
 	"vmsim/pager/multi": {imports: []string{"vmsim/pager", "vmsim/traces", "vmsim/vm/arch"}, never: append(slices.Clone(osSide), cli...), future: true},
+	// The documentation's programs (docs/c), embedded: std only.
+	"vmsim/docs": {never: append(slices.Clone(osSide), policySide...)},
 	// The front: wiring, everything.
 	"vmsim/cmd/vmsim": {
-		imports: []string{"vmsim/pager", "vmsim/pager/live", "vmsim/pager/plain", "vmsim/pager/multi", "vmsim/traces", "vmsim/traces/gen", "vmsim/traces/mrc", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/exercise", "vmsim/vm/exercise/check", "vmsim/vm/observe", "vmsim/vm/mmapcp", "vmsim/vm/probe", "vmsim/faults", "vmsim/cmd/vmsim/web"},
+		imports: []string{"vmsim/pager", "vmsim/pager/live", "vmsim/pager/plain", "vmsim/pager/multi", "vmsim/traces", "vmsim/traces/gen", "vmsim/traces/mrc", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/exercise", "vmsim/vm/exercise/check", "vmsim/vm/observe", "vmsim/vm/mmapcp", "vmsim/vm/probe", "vmsim/faults", "vmsim/cmd/vmsim/web", "vmsim/docs"},
 		third:   []string{"github.com/spf13/cobra", "github.com/schollz/progressbar", "golang.org/x/term", "gonum.org/v1/plot", "golang.org/x/sys/unix"},
 	},
 	// The classroom (to come): HTTP over the step function; no policy

@@ -4,12 +4,39 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
 // ErrCheck is matched by the error an exercise returns when what happened
 // differs from what the course says should happen.
 var ErrCheck = errors.New("unexpected behaviour")
+
+// CheckError is the error of an exercise whose checks failed; it matches
+// [ErrCheck].
+type CheckError struct {
+	// Exercise is the exercise's name ("shared-file --peer").
+	Exercise string
+	// Failed are the names of the checks that failed, in order.
+	Failed []string
+}
+
+// Error names the failed checks, each quoted: the names have spaces in
+// them.
+func (e *CheckError) Error() string {
+	names := make([]string, len(e.Failed))
+	for i, n := range e.Failed {
+		names[i] = strconv.Quote(n)
+	}
+	word := "checks"
+	if len(e.Failed) == 1 {
+		word = "check"
+	}
+	return fmt.Sprintf("exercise %s: %d %s failed: %s", e.Exercise, len(e.Failed), word, strings.Join(names, ", "))
+}
+
+// Is makes a *CheckError match ErrCheck.
+func (e *CheckError) Is(target error) bool { return target == ErrCheck }
 
 // checker collects the checks of one exercise and prints them.
 type checker struct {
@@ -31,7 +58,7 @@ func (c *checker) err(name string) error {
 	if len(c.failed) == 0 {
 		return nil
 	}
-	return fmt.Errorf("exercise %s: %d check(s) failed (%v): %w", name, len(c.failed), c.failed, ErrCheck)
+	return &CheckError{Exercise: name, Failed: c.failed}
 }
 
 // explain prints the paragraph that says why.

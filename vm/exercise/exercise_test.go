@@ -13,9 +13,11 @@ import (
 	"vmsim/vm/arch"
 )
 
-// lines returns the output without the explanation, addresses replaced by
-// ADDR, so that it can be compared with the C program's lines.
+// lines returns the output without the course's questions and the
+// explanation, addresses replaced by ADDR, so that it can be compared with
+// the C program's lines.
 func lines(out string) []string {
+	out, _, _ = strings.Cut(out, "\nThe course's questions")
 	out, _, _ = strings.Cut(out, "\nWhy:")
 	out = regexp.MustCompile(`0x[0-9a-f]+`).ReplaceAllString(out, "ADDR")
 	return strings.Split(strings.TrimSpace(out), "\n")

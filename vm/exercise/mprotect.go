@@ -140,6 +140,7 @@ func Mprotect(w io.Writer, opts *MprotectOptions) error {
 		c.expect("the unresolved fault is an error, not a hang", errors.Is(errC, faults.ErrUnresolved), "error: %v", errC != nil)
 	}
 
+	mprotectAnswers(w, o.Grant, resolves, faultCount, int(ps))
 	switch {
 	case o.Grant == arch.ProtReadWrite:
 		explain(w,
@@ -168,6 +169,31 @@ func Mprotect(w io.Writer, opts *MprotectOptions) error {
 		}
 	}
 	return c.err("mprotect")
+}
+
+// mprotectAnswers answers the course's questions from a run that granted
+// grant and took faults faults.
+func mprotectAnswers(w io.Writer, grant arch.Prot, resolves bool, faults, ps int) {
+	call := unbroken(fmt.Sprintf("mprotect(p, %d, %s)", ps, protFlags(grant)))
+	var rw, printf string
+	switch {
+	case grant.SupersetOf(arch.ProtReadWrite):
+		rw = fmt.Sprintf("The program reads p[0] after writing it, so the page must allow both. This run granted PROT_READ|PROT_WRITE, and neither the reads nor the second write faulted. PROT_WRITE alone works on x86 (%s here) only because its page tables cannot express write-only: the kernel makes the page readable too. On a CPU that can, the read faults again, and a handler that grants PROT_WRITE again never fixes it.", runtime.GOARCH)
+	case resolves:
+		rw = fmt.Sprintf("This run granted PROT_WRITE alone, and the reads worked all the same: on this CPU (%s) a writable page is readable too. On a CPU that can map a page write-only, the first read would fault, and the handler's PROT_WRITE could never fix it: grant PROT_READ|PROT_WRITE, which is what the program needs.", runtime.GOARCH)
+	default:
+		rw = fmt.Sprintf("This run granted %s, which does not even allow the write: the program needs to write and then read the page, so the handler must grant PROT_READ|PROT_WRITE.", protFlags(grant))
+	}
+	if resolves {
+		printf = fmt.Sprintf("Make the write possible: this run's handler called %s once and returned; the kernel restarted the write, which succeeded, and the program went on to its printf (%d fault in all). A handler that changes nothing, or grants too little, returns to a write that faults again at once: the program goes round its handler forever and never reaches the printf.", call, faults)
+	} else {
+		printf = fmt.Sprintf("Make the write possible, which this run's handler did not: it called %s %d times, the write faulted each time, and the printf after it never ran. A C program would loop forever; vmsim bounds the retries.", call, faults)
+	}
+	answers(w,
+		answer{"Why PROT_READ with PROT_WRITE?", rw},
+		answer{"Why a handler for SIGBUS as well as SIGSEGV?", "Linux raises SIGSEGV for an access that a page's protection forbids (si_code SEGV_ACCERR), as this run shows. Other systems (FreeBSD, macOS) raise SIGBUS for the same access, and Linux itself raises SIGBUS for a mapped page of a file past the file's end (" + unbroken("vmsim exercise beyond-eof") + "): a handler for both keeps the program working wherever the fault comes as SIGBUS."},
+		answer{"What must the handler do for the printf after the write to run?", printf},
+	)
 }
 
 // regionHandler handles the faults of one region and lets the region say

@@ -92,6 +92,16 @@ func Remap(w io.Writer, opts *RemapOptions) error {
 	c := &checker{w: w}
 	c.expect("one fault", faultCount == 1, "%d caught", faultCount)
 	c.expect("base[0] is 'A'", got == 'A', "read %q", got)
+	moved := "the page was mapped at base itself, so here returning would have worked too; had something taken the hole, the handler would have mapped the page elsewhere and moved base, and only the jump makes the read use the new base"
+	if base != at {
+		moved = fmt.Sprintf("the hole was taken, so the handler mapped the page at %v and moved base there: a return would have restarted the read at %v, which still has nothing of ours, and faulted again", base, at)
+	}
+	answers(w,
+		answer{"Why jump back instead of returning?", "Returning restarts the faulting instruction with the address it had computed; jumping back to before the read makes the program compute it again from base. In this run " + moved + "."},
+		answer{"Why sigsetjmp and siglongjmp, not setjmp and longjmp?", "While a handler runs, its signal is blocked. siglongjmp to a sigsetjmp(env, 1) point restores the signal mask saved there; a plain longjmp to a setjmp point (which saved no mask) leaves SIGSEGV blocked, and the next fault, which the kernel cannot deliver, kills the process. (Go's runtime manages the masks itself; " + unbroken("vmsim check remap") + " shows it on a C program.)"},
+		answer{"What must the handler do for the printf to run?", fmt.Sprintf("Put memory where the read looks: map a page at base (or map one elsewhere and point base at it) before jumping back. This run's handler mapped a page at %v and stored 'A'; the read after the jump found it, and the printf printed base[0] = %c after %d fault.", base, got, faultCount)},
+		answer{"Why a handler for SIGBUS as well as SIGSEGV?", "Reading where nothing is mapped raises SIGSEGV (SEGV_MAPERR), as here. SIGBUS comes for an address that is mapped but has nothing behind it: a page of a file past its end. A handler that maps pages of a file would meet it, so the course installs the same handler for both."},
+	)
 	explain(w,
 		"Nothing is mapped at base, so the read raises SIGSEGV (SEGV_MAPERR). The C program's handler",
 		"mmaps a page there, writes 'A', and siglongjmps back to the sigsetjmp before the read, which",

@@ -91,6 +91,10 @@ func fillFile(f *os.File, n int, c byte) error {
 type link interface {
 	// who names the second process in the output: "child" or "peer".
 	who() string
+	// anyProcess reports whether the second process may be any process
+	// (started by hand), not only vmsim: it may then map the file another
+	// way, or send no report at all.
+	anyProcess() bool
 	// fork starts the second process, if the parent is the one that
 	// starts it. It is called once the parent's mapping exists: the fork
 	// point of the C program.
@@ -109,11 +113,15 @@ type report struct {
 	page1, page2 string
 	// finished is set by the last line, "exit"; failed by an "error:" line.
 	finished, failed bool
+	// vmsim is set by any line in vmsim's words; foreign by the parent
+	// for a peer that sent none: any other program.
+	vmsim, foreign bool
 }
 
 func parseReport(lines []string) report {
 	var rep report
 	for _, l := range lines {
+		known := true
 		switch {
 		case strings.HasPrefix(l, "mmap("):
 			rep.mapping = "MAP_SHARED"
@@ -128,18 +136,30 @@ func parseReport(lines []string) report {
 			rep.finished = true
 		case strings.HasPrefix(l, "error: "):
 			rep.failed = true
+		case strings.HasPrefix(l, "fill page 1"):
+		default:
+			known = false
 		}
+		rep.vmsim = rep.vmsim || known
 	}
 	return rep
 }
 
+// mixed reports whether the second process mapped the memory the other
+// way than the parent (private says how the parent did).
+func (r report) mixed(private bool) bool {
+	return !r.foreign && r.mapping != "" && r.mapping != mapFlags(private)
+}
+
 // outcome is what one run of the scenario showed.
 type outcome struct {
-	private  bool
-	peer     report
-	parent1  string // what the parent read on page 1 at the end
-	content  []byte // the memory's content, read back with ordinary reads
-	pageSize int
+	private bool
+	// anyProcess is set when the second process was started by hand.
+	anyProcess bool
+	peer       report
+	parent1    string // what the parent read on page 1 at the end
+	content    []byte // the memory's content, read back with ordinary reads
+	pageSize   int
 }
 
 // runParent is the parent's side of the scenario on the memory f, already
@@ -172,12 +192,19 @@ func runParent(ctx context.Context, w io.Writer, f *os.File, private bool, l lin
 	if err != nil {
 		return nil, err
 	}
-	o := &outcome{private: private, peer: parseReport(lines), pageSize: ps}
+	o := &outcome{private: private, anyProcess: l.anyProcess(), peer: parseReport(lines), pageSize: ps}
 	if o.peer.failed {
 		return nil, fmt.Errorf("%w: the %s failed (see its error above)", ErrSecondProcess, l.who())
 	}
 	if !o.peer.finished {
-		return nil, fmt.Errorf("%w: the %s ended before it finished: its report has no \"exit\" line", ErrSecondProcess, l.who())
+		if !l.anyProcess() || o.peer.vmsim {
+			return nil, fmt.Errorf("%w: the %s ended before it finished: its report has no \"exit\" line", ErrSecondProcess, l.who())
+		}
+		// Any process may be the peer: one that is not vmsim reports
+		// nothing, and what it did shows in the parent's page 1 and in
+		// the file.
+		o.peer.foreign = true
+		fmt.Fprintf(w, "%s: (no report: the peer is not vmsim; the parent goes on with what it sees and what the file holds)\n", l.who())
 	}
 	if o.parent1, err = peek(r, 0, peekLen); err != nil {
 		return nil, err
@@ -197,13 +224,43 @@ func runParent(ctx context.Context, w io.Writer, f *os.File, private bool, l lin
 
 // check prints and checks what the course says the scenario shows: with
 // MAP_SHARED every write is seen by the other process and reaches the
-// memory; with MAP_PRIVATE none is.
+// memory; with MAP_PRIVATE none is. A peer started by hand may map it the
+// other way (a lesson: what each process sees is checked), or be another
+// program that sends no report (what the parent sees and the file holds
+// are checked).
 func (o *outcome) check(c *checker, who, memory string) {
 	ps := o.pageSize
 	page1, page2 := o.content[:ps], o.content[ps:]
 	fmt.Fprintf(c.w, "%s: page 1: %s\n", memory, describe(page1))
 	fmt.Fprintf(c.w, "%s: page 2: %s\n", memory, describe(page2))
 	a := strings.Repeat("a", peekLen)
+	b, cc := strings.Repeat("b", peekLen), strings.Repeat("c", peekLen)
+	switch {
+	case o.peer.foreign && o.private:
+		c.expect(memory+" page 2 keeps its 'a's: the parent's 'b' is in its private copy", all(page2, 'a'), "%s", describe(page2))
+		return
+	case o.peer.foreign:
+		c.expect("the parent saw the "+who+"'s 'c' on page 1", o.parent1 == cc, "%q", o.parent1)
+		c.expect(memory+" page 1 is all 'c'", all(page1, 'c'), "%s", describe(page1))
+		c.expect(memory+" page 2 is all 'b'", all(page2, 'b'), "%s", describe(page2))
+		return
+	case o.anyProcess && o.peer.mixed(o.private) && !o.private:
+		fmt.Fprintf(c.w, "lesson: the %s mapped it MAP_PRIVATE, the parent MAP_SHARED: each sees what the kernel shows it\n", who)
+		c.expect("the "+who+" read 'a' on page 1", o.peer.page1 == a, "%q", o.peer.page1)
+		c.expect("the "+who+" saw the parent's 'b' on page 2: a private page reads the file until it is written", o.peer.page2 == b, "%q", o.peer.page2)
+		c.expect("the parent did not see the "+who+"'s 'c': it is in the "+who+"'s private copy", o.parent1 == a, "%q", o.parent1)
+		c.expect(memory+" page 1 keeps its 'a's", all(page1, 'a'), "%s", describe(page1))
+		c.expect(memory+" page 2 is all 'b'", all(page2, 'b'), "%s", describe(page2))
+		return
+	case o.anyProcess && o.peer.mixed(o.private):
+		fmt.Fprintf(c.w, "lesson: the %s mapped it MAP_SHARED, the parent MAP_PRIVATE: each sees what the kernel shows it\n", who)
+		c.expect("the "+who+" read 'a' on page 1", o.peer.page1 == a, "%q", o.peer.page1)
+		c.expect("the "+who+" did not see the parent's 'b': it is in the parent's private copy", o.peer.page2 == a, "%q", o.peer.page2)
+		c.expect("the parent saw the "+who+"'s 'c' on page 1: a private page reads the file until it is written", o.parent1 == cc, "%q", o.parent1)
+		c.expect(memory+" page 1 is all 'c'", all(page1, 'c'), "%s", describe(page1))
+		c.expect(memory+" page 2 keeps its 'a's", all(page2, 'a'), "%s", describe(page2))
+		return
+	}
 	want := mapFlags(o.private)
 	same := o.peer.mapping == want
 	hint := ""
@@ -274,6 +331,8 @@ type spawnLink struct {
 }
 
 func (l *spawnLink) who() string { return "child" }
+
+func (l *spawnLink) anyProcess() bool { return false }
 
 func (l *spawnLink) fork(ctx context.Context) error {
 	if l.spawn == nil {
@@ -401,6 +460,8 @@ type fifoLink struct {
 }
 
 func (l *fifoLink) who() string { return "peer" }
+
+func (l *fifoLink) anyProcess() bool { return true }
 
 func (l *fifoLink) fork(ctx context.Context) error { return nil }
 

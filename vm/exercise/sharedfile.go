@@ -76,6 +76,41 @@ func SharedFile(ctx context.Context, w io.Writer, opts *ShareOptions) error {
 		anyProcess = "Yes, and this run shows it: the peer was started by hand, is no child of this process, and found the file by its path. The sharing comes from the file, not from fork."
 	}
 	other := unbroken("vmsim exercise shared-file --file /tmp/f") + " in one terminal, " + unbroken("vmsim exercise shared-file --peer /tmp/f") + " in another"
+	page1, page2 := describe(out.content[:ps]), describe(out.content[ps:])
+	switch {
+	case out.peer.foreign:
+		mode := "MAP_SHARED: a peer that maps the file MAP_SHARED and writes 'c' to page 1 shows in the parent's page 1 and in the file"
+		if o.Private {
+			mode = "MAP_PRIVATE: the parent's 'b' stayed in its own copy, and page 2 of the file keeps its 'a's; page 1 shows whatever the peer left in the file, since the parent never wrote it"
+		}
+		answers(w,
+			answer{"What is displayed?", fmt.Sprintf("The peer is another program: it sent no report, so what it displayed is its own business. The parent displays %s for page 1.", out.parent1)},
+			answer{"What does the file contain?", fmt.Sprintf("%s (page 1), %s (page 2).", page1, page2)},
+			answer{"Can the child be any other process?", "Yes, and this run shows it: the peer is not even vmsim. It found the file by its path and the FIFO next to it; the parent maps the file " + mode + "."},
+		)
+		explainText(w,
+			"The sharing is the file's, not vmsim's: whatever program maps the file MAP_SHARED reaches the same pages of the page cache, and its stores are in the parent's view of those pages and in the file at once.",
+		)
+		return c.err("shared-file")
+	case out.peer.mixed(o.Private) && !o.Private:
+		answers(w,
+			answer{"What is displayed?", fmt.Sprintf("The peer displays %s and %s: its private mapping reads the file's pages until it writes them, so it sees the parent's 'b'. The parent displays %s for page 1: the peer's 'c' went to the peer's private copy.", out.peer.page1, out.peer.page2, out.parent1)},
+			answer{"What does the file contain?", fmt.Sprintf("%s (page 1), %s (page 2): the parent's shared write reached the file, the peer's private one did not.", page1, page2)},
+		)
+		explainText(w,
+			"The parent maps the file MAP_SHARED and the peer MAP_PRIVATE: a lesson, not a failure. A private mapping is copy on write: until the peer writes a page, it maps the file's own page, and so sees the parent's 'b' on page 2; its first write to page 1 copies that page into memory of its own, so its 'c' is seen by no one else and never reaches the file.",
+		)
+		return c.err("shared-file")
+	case out.peer.mixed(o.Private):
+		answers(w,
+			answer{"What is displayed?", fmt.Sprintf("The peer displays %s and %s: the parent's 'b' is in the parent's private copy. The parent displays %s for page 1: it never wrote page 1, so its private mapping still reads the file's page, where the peer's shared 'c' is.", out.peer.page1, out.peer.page2, out.parent1)},
+			answer{"What does the file contain?", fmt.Sprintf("%s (page 1), %s (page 2): the peer's shared write reached the file, the parent's private one did not.", page1, page2)},
+		)
+		explainText(w,
+			"The parent maps the file MAP_PRIVATE and the peer MAP_SHARED: a lesson, not a failure. The parent's write to page 2 copied that page into memory of its own, so the peer and the file keep 'a' there; page 1, which the parent never wrote, is still the file's page in both mappings, so the parent sees the peer's 'c'.",
+		)
+		return c.err("shared-file")
+	}
 	if o.Private {
 		answers(w,
 			answer{"What is displayed?", fmt.Sprintf("The %s displays %s for page 1 and %s for page 2: the parent's 'b' went to the parent's private copy of page 2. The parent then displays %s for page 1: the %s's 'c' went to the %s's own copy.", l.who(), out.peer.page1, out.peer.page2, out.parent1, l.who(), l.who())},
@@ -135,22 +170,30 @@ func SharedFilePeer(ctx context.Context, w io.Writer, file string, private bool)
 	fmt.Fprintln(w, "close the FIFO: the parent reads end of file and goes on")
 	rep := parseReport(splitLines([]byte(seen.String())))
 	c := &checker{w: w}
-	a := strings.Repeat("a", peekLen)
+	a, b := strings.Repeat("a", peekLen), strings.Repeat("b", peekLen)
 	c.expect("page 1 is the parent's 'a'", rep.page1 == a, "%q", rep.page1)
-	if private {
-		c.expect("page 2 is not the parent's 'b'", rep.page2 == a, "%q", rep.page2)
-	} else {
-		c.expect("page 2 is the parent's 'b'", rep.page2 == strings.Repeat("b", peekLen), "%q", rep.page2)
-	}
-	if private {
+	// The peer cannot know how the parent maps the file: page 2 says it.
+	// 'b' is the parent's shared write; 'a' means the parent's 'b' is in
+	// a private copy of its own.
+	c.expect("page 2 is the parent's 'b' (a shared parent) or 'a' (a private one)", rep.page2 == a || rep.page2 == b, "%q", rep.page2)
+	switch {
+	case private && rep.page2 == b:
+		explainText(w,
+			"This process is no child of the parent: it found the file by its path and mapped it MAP_PRIVATE, while the parent maps it MAP_SHARED: a lesson, not a failure. A private mapping reads the file's pages until the process writes them, so this process sees the parent's 'b'; its own 'c' goes to a copy of its own, which the parent never sees and the file never gets.",
+		)
+	case private:
 		explainText(w,
 			"This process is no child of the parent: it found the file by its path and mapped it MAP_PRIVATE. It reads the file's pages, which still hold 'a' because the parent's 'b' went to the parent's private copy, and its own 'c' goes to a copy of its own. The parent prints what it sees and checks the file.",
 		)
-		return c.err("shared-file --peer")
+	case rep.page2 == a:
+		explainText(w,
+			"This process is no child of the parent: it found the file by its path and mapped it MAP_SHARED, while the parent maps it MAP_PRIVATE: a lesson, not a failure. The parent's 'b' is in the parent's private copy, so page 2 of the file, which this process maps, still holds 'a'; this process's 'c' reaches the file, and the parent, which never wrote page 1, sees it there.",
+		)
+	default:
+		explainText(w,
+			"This process is no child of the parent: it found the file by its path and mapped it. With MAP_SHARED it maps the same page-cache pages as the parent, so it sees the parent's 'b' and the parent sees its 'c'. The parent prints what it sees and checks the file.",
+		)
 	}
-	explainText(w,
-		"This process is no child of the parent: it found the file by its path and mapped it. With MAP_SHARED it maps the same page-cache pages as the parent, so it sees the parent's 'b' and the parent sees its 'c'. The parent prints what it sees and checks the file.",
-	)
 	return c.err("shared-file --peer")
 }
 

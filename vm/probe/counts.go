@@ -107,6 +107,10 @@ type Options struct {
 	// the process's behalf. Their error codes have [CodeUser] clear
 	// ([Tally.Kernel]). Without it only user-mode faults are counted.
 	KernelMode bool
+	// PID is the process whose faults count; zero means this process.
+	// Another process (a traced program) needs no more privilege than
+	// this one.
+	PID int
 }
 
 // Tally counts faults by kind.

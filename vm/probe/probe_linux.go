@@ -58,7 +58,8 @@ type Probe struct {
 }
 
 // Open loads the probe and attaches it. It counts from now on, for every
-// thread of this process, the faults whose address lies in opts.Ranges.
+// thread of this process (or of opts.PID), the faults whose address lies
+// in opts.Ranges.
 //
 // Errors are [*Error]s: without privilege they match [ErrPermission], on a
 // kernel without the tracepoint, eBPF or the ring buffer (Options.Events)
@@ -162,10 +163,14 @@ func (p *Probe) load(o Options, lay layout) error {
 	if err != nil {
 		return kernelError("create totals map", "", err)
 	}
+	tgid := os.Getpid()
+	if o.PID > 0 {
+		tgid = o.PID
+	}
 	spec := progSpec{
 		raw:    p.attach == AttachRawTracepoint,
 		lay:    lay,
-		tgid:   uint32(os.Getpid()),
+		tgid:   uint32(tgid),
 		ps:     p.ps,
 		ranges: p.rangesMap.FD(),
 		totals: p.totals.FD(),

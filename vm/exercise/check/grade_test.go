@@ -1,0 +1,104 @@
+package check
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReferenceProgramsPass grades the reference C program of every
+// exercise (docs/c): every check passes, with no warning.
+func TestReferenceProgramsPass(t *testing.T) {
+	for _, ex := range Exercises() {
+		t.Run(ex.Name, func(t *testing.T) {
+			t.Parallel()
+			exe := build(t, reference(t, ex.Name))
+			rep, err := Grade(context.Background(), ex, exe, nil)
+			require.NoError(t, err)
+			require.Len(t, rep.Results, len(ex.Checks), "one result per check")
+			for i, res := range rep.Results {
+				assert.Equal(t, ex.Checks[i].Name, res.Check, "in the exercise's order")
+				assert.Equal(t, OK, res.Status, "%s: %s\n%s", res.Check, res.Explanation, strings.Join(res.Evidence, "\n"))
+				assert.NotEmpty(t, res.Explanation, res.Check)
+			}
+			assert.True(t, rep.Passed())
+		})
+	}
+}
+
+// wrongSolution is one program of testdata/wrong, with the check it must
+// not pass.
+type wrongSolution struct {
+	exercise, path string
+	status         Status
+	check          string
+}
+
+// wrongSolutions reads testdata/wrong/EXERCISE/*.c; each starts with a
+// line "// expect: STATUS: CHECK".
+func wrongSolutions(t *testing.T) []wrongSolution {
+	t.Helper()
+	var out []wrongSolution
+	paths, err := filepath.Glob("testdata/wrong/*/*.c")
+	require.NoError(t, err)
+	for _, p := range paths {
+		f, err := os.Open(p)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(f)
+		require.True(t, sc.Scan(), p)
+		head, ok := strings.CutPrefix(sc.Text(), "// expect: ")
+		f.Close()
+		require.True(t, ok, "%s:1: want a first line \"// expect: STATUS: CHECK\"", p)
+		status, check, ok := strings.Cut(head, ": ")
+		require.True(t, ok, "%s:1: want \"// expect: STATUS: CHECK\", got %q", p, head)
+		out = append(out, wrongSolution{exercise: filepath.Base(filepath.Dir(p)), path: p, status: Status(status), check: check})
+	}
+	return out
+}
+
+// TestWrongSolutionsFailTheirCheck grades the corpus of typical mistakes:
+// each fails (or warns on) the one check it is meant to, and a warning
+// alone does not fail the program.
+func TestWrongSolutionsFailTheirCheck(t *testing.T) {
+	sols := wrongSolutions(t)
+	perExercise := map[string]int{}
+	for _, s := range sols {
+		perExercise[s.exercise]++
+	}
+	for _, ex := range Names() {
+		assert.GreaterOrEqual(t, perExercise[ex], 5, "typical mistakes of %s", ex)
+	}
+	for _, s := range sols {
+		t.Run(s.exercise+"/"+strings.TrimSuffix(filepath.Base(s.path), ".c"), func(t *testing.T) {
+			t.Parallel()
+			ex, err := Lookup(s.exercise)
+			require.NoError(t, err)
+			var names []string
+			for _, c := range ex.Checks {
+				names = append(names, c.Name)
+			}
+			require.Contains(t, names, s.check, "%s names a check of %s", s.path, s.exercise)
+			rep, err := Grade(context.Background(), ex, build(t, s.path), nil)
+			require.NoError(t, err)
+			res, ok := rep.Result(s.check)
+			require.True(t, ok)
+			assert.Equal(t, s.status, res.Status, "%s: %s\n%s", res.Check, res.Explanation, strings.Join(res.Evidence, "\n"))
+			assert.NotEmpty(t, res.Explanation)
+			switch s.status {
+			case Failed:
+				assert.False(t, rep.Passed(), "a failed check fails the program")
+			case Warning:
+				for _, r := range rep.Results {
+					assert.NotEqual(t, Failed, r.Status, "only a warning: %s: %s", r.Check, r.Explanation)
+				}
+				assert.True(t, rep.Passed(), "a warning does not fail the program")
+			}
+		})
+	}
+}

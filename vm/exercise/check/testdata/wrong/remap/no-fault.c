@@ -1,0 +1,33 @@
+// expect: failed: the read of base[0] faults (SEGV_MAPERR)
+/* Prints the expected line without reading base. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static sigjmp_buf env;
+static jmp_buf plain;
+static char *volatile base;
+static long ps;
+
+static void handler(int sig) {
+	(void)sig;
+	char *q = mmap(base, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	q[0] = 'A';
+	siglongjmp(env, 1);
+}
+
+int main(void) {
+	ps = sysconf(_SC_PAGESIZE);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigaction(SIGSEGV, &sa, NULL);
+	base = mmap(NULL, ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(base, ps);
+	printf("base[0] = A\n");
+	return 0;
+}

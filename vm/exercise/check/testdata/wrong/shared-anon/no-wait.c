@@ -1,0 +1,32 @@
+// expect: failed: the parent waits for the child, then prints cccccccccc
+/* The parent prints page 1 without waiting for the child. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(void) {
+	long ps = sysconf(_SC_PAGESIZE);
+	char *p;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	p = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(p, 'a', 2 * ps);
+	int go[2];
+	pipe(go);
+	pid_t c = fork();
+	if (c == 0) {
+		char x;
+		read(go[0], &x, 1);
+		printf("%.10s\n%.10s\n", p, p + ps);
+		memset(p, 'c', ps);
+		exit(0);
+	}
+	memset(p + ps, 'b', ps);
+	write(go[1], "g", 1);
+	printf("%.10s\n", p);
+	munmap(p, 2 * ps);
+	return 0;
+}
