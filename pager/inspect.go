@@ -308,12 +308,13 @@ func (p *opt) Inspect() ([]Frame, string) {
 }
 
 // Inspect lists T1 then T2, each least recent first; the note is the list.
-// The policy note gives the target p and the ghost lists' sizes.
+// The policy note gives the target size p of T1; the ghost lists B1 and B2
+// are in [Inspection.Ghosts].
 func (a *arc) Inspect() ([]Frame, string) {
 	in := func(name string) func(*Frame) { return func(f *Frame) { f.Note, f.List = name, name } }
 	out := listOrder(&a.l, &a.lists[arcT1], true, in("T1"))
 	out = append(out, listOrder(&a.l, &a.lists[arcT2], true, in("T2"))...)
-	return out, fmt.Sprintf("p=%d |B1|=%d |B2|=%d", a.p, a.len(arcB1), a.len(arcB2))
+	return out, fmt.Sprintf("p=%d", a.p)
 }
 
 // ghosts returns B1 and B2, each least recent (the next dropped) first.
@@ -336,7 +337,7 @@ func (p *sieve) Inspect() ([]Frame, string) {
 }
 
 // Inspect lists S then M, each oldest first; the note is the queue and the
-// frequency. The policy note gives the ghost queue's size.
+// frequency. The ghost queue G is in [Inspection.Ghosts].
 func (p *s3fifo) Inspect() ([]Frame, string) {
 	in := func(name string) func(*Frame) {
 		return func(f *Frame) {
@@ -346,7 +347,7 @@ func (p *s3fifo) Inspect() ([]Frame, string) {
 	}
 	out := listOrder(&p.l, &p.s, true, in("S"))
 	out = append(out, listOrder(&p.l, &p.m, true, in("M"))...)
-	return out, fmt.Sprintf("|G|=%d", p.ghost.n)
+	return out, ""
 }
 
 // ghosts returns the ghost queue G, oldest (the next dropped) first.
