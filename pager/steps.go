@@ -99,3 +99,12 @@ func Steps(ctx context.Context, t *Trace, cfg Config, fn func(Step)) (Result, er
 		fn(st)
 	})
 }
+
+// NextVictim returns the page the next fault evicts, when every frame is
+// in use and the policy's order says which (Inspection.VictimFirst).
+func (s Step) NextVictim() (PageID, bool) {
+	if !s.State.VictimFirst || len(s.State.Frames) == 0 || len(s.State.Frames) < len(s.Slots) {
+		return NoPage, false
+	}
+	return s.State.Frames[0].Page, true
+}

@@ -126,6 +126,7 @@ type stepRow struct {
 	Ghosts    []stepGhosts    `json:"ghosts,omitempty"`
 
 	step pager.Step
+	tr   *pager.Trace
 }
 
 type stepGhosts struct {
@@ -215,7 +216,7 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 
 // newStepRow turns a step into a row, in the trace's page numbers.
 func newStepRow(tr *pager.Trace, s pager.Step) stepRow {
-	row := stepRow{Index: s.Index, Page: tr.PageNum(s.Page), Write: s.Write, Result: s.Kind.String(), Slot: s.Slot, Dirty: s.Dirty, State: s.State.Note, step: s}
+	row := stepRow{Index: s.Index, Page: tr.PageNum(s.Page), Write: s.Write, Result: s.Kind.String(), Slot: s.Slot, Dirty: s.Dirty, State: s.State.Note, step: s, tr: tr}
 	if s.Evicted {
 		v := tr.PageNum(s.Victim)
 		row.Victim, row.WroteBack = &v, s.WroteBack
@@ -344,9 +345,9 @@ func (st stepStyle) frameCells(r stepRow, d detail) []cell {
 		byPage[r.Frames[i]] = fr
 	}
 	next := arch.PageNum(0)
-	hasNext := in.VictimFirst && len(r.Frames) > 0 && len(r.Frames) == len(r.Slots) && r.Slots[len(r.Slots)-1] != nil
+	nv, hasNext := r.step.NextVictim()
 	if hasNext {
-		next = r.Frames[0]
+		next = r.tr.PageNum(nv)
 	}
 	dirty := map[arch.PageNum]bool{}
 	for i, p := range r.Slots {
