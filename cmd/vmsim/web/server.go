@@ -306,8 +306,11 @@ func (s *Server) run(h handler) http.HandlerFunc {
 		defer cancel()
 		v, err := h(ctx, req)
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			switch {
+			case errors.Is(err, context.DeadlineExceeded):
 				err = fmt.Errorf("the run took longer than %v, this server's limit: try a shorter trace, fewer frames or fewer policies: %w", s.lim.RunTimeout, context.DeadlineExceeded)
+			case errors.Is(err, context.Canceled):
+				err = fmt.Errorf("the request was cancelled before its run ended: %w", errBusy)
 			}
 			writeError(w, statusOf(err), err)
 			return
@@ -343,6 +346,8 @@ func (r *request) decode(v any) error {
 		switch {
 		case errors.As(err, &se):
 			return badInput("the request is not JSON: byte %d: %v", se.Offset, err)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return badInput("the request is not JSON: it ends too soon")
 		case errors.As(err, &te):
 			return badInput("the request's %q is a JSON %s, expected %v", te.Field, te.Value, te.Type)
 		}
