@@ -96,6 +96,17 @@ func (a quizAnswer) right(r stepRow) bool {
 	return a.victim == nil || *a.victim == *r.Victim
 }
 
+// said puts an answer in the quiz's words.
+func (st stepStyle) said(a quizAnswer) string {
+	switch {
+	case !a.fault:
+		return "hit"
+	case a.victim == nil:
+		return "fault, evicts nothing"
+	}
+	return "fault, evicts " + st.page(*a.victim)
+}
+
 // answerText says what access r did, in the quiz's words.
 func (st stepStyle) answerText(r stepRow) string {
 	switch {
@@ -158,7 +169,7 @@ func runQuiz(in io.Reader, w io.Writer, st stepStyle, res pager.Result, rows []s
 			continue
 		}
 		answered++
-		verdict := st.paint(ansiRed, "wrong")
+		verdict := st.paint(ansiRed, "wrong") + " (you said " + st.said(a) + ")"
 		if a.right(r) {
 			right++
 			verdict = st.paint(ansiGreen, "right")

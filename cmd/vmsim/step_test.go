@@ -199,7 +199,7 @@ func TestStepQuiz(t *testing.T) {
 	out, errOut, code := vmsimIn(t, "f\nf -\nfault\nf 2\nf 2\nyes\nm 3\n", "step", "-p", "fifo", "-f", "3", "--quiz", path)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "0: page 1 (read). Hit/Miss? Evicts?   right: fault, evicts nothing (a frame was free); frames 1 - -\n")
-	assert.Contains(t, out, "3: page 4 (read). Hit/Miss? Evicts?   wrong: fault, evicts 1; frames 4 [2] 3\n")
+	assert.Contains(t, out, "3: page 4 (read). Hit/Miss? Evicts?   wrong (you said fault, evicts 2): fault, evicts 1; frames 4 [2] 3\n")
 	assert.Contains(t, out, `"yes": want h (hit) or f (fault)`)
 	assert.Contains(t, out, "# no more answers: the rest, with their answers\n6: page 5 (R): fault, evicts 4; frames 5 [1] 2\n7: page 1 (R): hit;")
 	assert.Contains(t, out, "# score: 5 of 6 right (12 accesses, 6 answered); fifo made 9 faults\n")
