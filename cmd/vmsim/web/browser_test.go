@@ -320,4 +320,3 @@ func TestBrowser(t *testing.T) {
 	assert.Empty(t, b.offHost(), "the page loads nothing from other hosts")
 	assert.NotEmpty(t, b.requests)
 }
-
