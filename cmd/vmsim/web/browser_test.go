@@ -199,6 +199,11 @@ func TestBrowser(t *testing.T) {
 		assert.Equal(t, "access 9 of 20: page 2", b.text("#position"))
 		b.run(chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
 		assert.Equal(t, "access 11 of 20: page 0", b.text("#position"))
+
+		// Hex page numbers, for the pages of real programs.
+		b.click("#hex")
+		assert.Equal(t, []string{"0x0", "0x2", "0x3"}, b.texts(`.run[data-policy="fifo"] .now .frame .page`))
+		b.click("#hex")
 	})
 
 	t.Run("clock's hand and reference bits", func(t *testing.T) {

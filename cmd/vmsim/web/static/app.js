@@ -126,7 +126,7 @@ async function load() {
 }
 
 function pageLabel(p) {
-  return String(p);
+  return $("#hex").checked ? "0x" + p.toString(16) : String(p);
 }
 
 // drawRuns builds one panel per policy: totals, the textbook grid (refs
@@ -749,6 +749,10 @@ async function init() {
   $("#logy").addEventListener("change", () => state.curve && drawCurve());
   for (const k of ["svg", "png", "csv", "json"]) $("#dl-" + k).addEventListener("click", () => download(k));
   $("#real-run").addEventListener("click", runReal);
+  $("#hex").addEventListener("change", () => {
+    if (state.steps) drawRuns(), show(state.cur);
+    if (state.quiz) drawQuizGrid(), revealQuiz(state.quiz.i - 1);
+  });
   $("#check-run").addEventListener("click", runCheck);
   for (const b of $$("#tabs button")) b.addEventListener("click", () => setView(b.dataset.view));
   document.addEventListener("keydown", (e) => {
