@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"vmsim/cmd/vmsim/web"
 	"vmsim/pager/live"
+	"vmsim/vm/exercise/check"
 	"vmsim/vm/probe"
 )
 
@@ -57,6 +61,7 @@ func runServe(cmd *cobra.Command, addr string, simOnly bool) error {
 	}
 	opts := &web.Options{Spawn: spawnSelf, NoReal: simOnly}
 	if !simOnly {
+		opts.Check = serveChecker{}
 		k, note := openServeKernel()
 		if k != nil {
 			defer k.Close()
@@ -96,6 +101,37 @@ func displayAddr(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+}
+
+// serveChecker grades an uploaded C program as vmsim check does (compiled
+// into a temporary directory, run under ptrace with the grader's limits and
+// dropped privileges), and returns the report vmsim check prints.
+type serveChecker struct{}
+
+// Check implements web.Checker.
+func (serveChecker) Check(ctx context.Context, exercise string, source []byte) (string, error) {
+	ex, err := check.Lookup(exercise)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", web.ErrBadInput, err)
+	}
+	dir, err := os.MkdirTemp("", "vmsim-serve-check-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	src := filepath.Join(dir, "submission.c")
+	if err := os.WriteFile(src, source, 0o644); err != nil {
+		return "", err
+	}
+	s := &submission{name: "submission.c", path: src}
+	var compiler bytes.Buffer
+	s.report = gradeOne(ctx, ex, s, filepath.Join(dir, "build"), &check.Options{}, false, func(b []byte) { compiler.Write(b) })
+	var out bytes.Buffer
+	out.Write(compiler.Bytes())
+	if err := writeReport(&out, s, true, false); err != nil {
+		return "", err
+	}
+	return out.String(), nil
 }
 
 // serveKernel counts the kernel's faults beside the page's real runs, with

@@ -6,10 +6,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"vmsim/cmd/vmsim/web"
+	"vmsim/vm/vmtest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,4 +104,42 @@ func TestServeErrors(t *testing.T) {
 	_, errOut, code = vmsim(t, "serve", "--addr", "127.0.0.1:99999")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "vmsim: serve: listen tcp")
+}
+
+// TestServeGrades: the page's check endpoint grades an uploaded C program
+// with vmsim check's grader: the reference solution passes, a wrong one
+// fails on its check, an unknown exercise is the request's fault.
+func TestServeGrades(t *testing.T) {
+	vmtest.RequireTool(t, "cc", "gcc")
+	srv := httptest.NewServer(web.New(&web.Options{Check: serveChecker{}}))
+	defer srv.Close()
+	post := func(exercise, file string) (int, map[string]string) {
+		src, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		require.NoError(t, mw.WriteField("request", `{"exercise": "`+exercise+`"}`))
+		fw, err := mw.CreateFormFile("trace", filepath.Base(file))
+		require.NoError(t, err)
+		fw.Write(src)
+		require.NoError(t, mw.Close())
+		resp, err := http.Post(srv.URL+"/api/check", mw.FormDataContentType(), &body)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	code, out := post("mprotect", "../../docs/c/mprotect.c")
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Contains(t, out["report"], "submission.c: vmsim check mprotect")
+	assert.NotContains(t, out["report"], "FAILED")
+
+	code, out = post("mprotect", "../../vm/exercise/check/testdata/wrong/mprotect/no-mprotect.c")
+	require.Equal(t, http.StatusOK, code, out)
+	assert.Contains(t, out["report"], "FAILED   the handler mprotects the page")
+
+	code, out = post("nope", "../../docs/c/mprotect.c")
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.Contains(t, out["error"], `"nope"`)
 }

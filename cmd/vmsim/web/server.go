@@ -222,6 +222,10 @@ var (
 	errMediaType = errors.New("unsupported media type")
 )
 
+// ErrBadInput is what a [Checker] wraps when the request, not the server,
+// is wrong (an unknown exercise): the page gets a 400 with its message.
+var ErrBadInput = errBadInput
+
 // inputError is bad input: its message is what the user reads.
 type inputError struct {
 	kind error
