@@ -120,8 +120,16 @@ type SwapStore struct {
 	f  *os.File
 	ps arch.PageSize
 
-	mu      sync.Mutex
-	written map[arch.PageNum]bool // protected by mu
+	mu sync.Mutex
+	// written has bit p set once page p was written: a bit a page (a map
+	// took about 40 bytes for each). Protected by mu.
+	written []uint64
+}
+
+// writtenLocked reports whether page p was written. The caller holds mu.
+func (s *SwapStore) writtenLocked(p arch.PageNum) bool {
+	w := p / 64
+	return w < arch.PageNum(len(s.written)) && s.written[w]&(1<<(p%64)) != 0
 }
 
 // NewSwapStore creates a swap file in dir ("" for the system's temporary
@@ -135,13 +143,13 @@ func NewSwapStore(dir string, ps arch.PageSize) (*SwapStore, error) {
 		f.Close()
 		return nil, fmt.Errorf("swap store: %w", err)
 	}
-	return &SwapStore{f: f, ps: ps, written: make(map[arch.PageNum]bool)}, nil
+	return &SwapStore{f: f, ps: ps}, nil
 }
 
 // ReadPage reads page p, or zeros if it was never written.
 func (s *SwapStore) ReadPage(p arch.PageNum, buf []byte) error {
 	s.mu.Lock()
-	w := s.written[p]
+	w := s.writtenLocked(p)
 	s.mu.Unlock()
 	if !w {
 		clear(buf)
@@ -167,7 +175,10 @@ func (s *SwapStore) WritePage(p arch.PageNum, buf []byte) error {
 		return fmt.Errorf("swap: write page %d: %w", p, err)
 	}
 	s.mu.Lock()
-	s.written[p] = true
+	if w := int(p / 64); w >= len(s.written) {
+		s.written = growTo(s.written, max(w+1, 2*len(s.written)), 0)
+	}
+	s.written[p/64] |= 1 << (p % 64)
 	s.mu.Unlock()
 	return nil
 }
@@ -176,7 +187,7 @@ func (s *SwapStore) WritePage(p arch.PageNum, buf []byte) error {
 func (s *SwapStore) IsZero(p arch.PageNum) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return !s.written[p]
+	return !s.writtenLocked(p)
 }
 
 // Close closes (and so frees) the swap file.

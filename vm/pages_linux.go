@@ -21,7 +21,7 @@ func (r *Region) Protect(p arch.PageNum, n int, prot arch.Prot) error {
 	if err := r.checkLocked("mprotect", p, n); err != nil {
 		return err
 	}
-	return r.changeLocked("mprotect", p, n, pageState(prot)|r.state[p]&mappedBit, func() error {
+	return r.changeLocked("mprotect", p, n, pageState(prot)|r.state.get(int(p))&mappedBit, func() error {
 		if err := unix.Mprotect(r.viewLocked(p, n), unixProt(prot)); err != nil {
 			return r.sysErr("mprotect", p, n, err)
 		}

@@ -103,7 +103,7 @@ type Region struct {
 	closed bool // protected by mu
 	// state is each page's protection and, in reserve mode, whether the
 	// backing is mapped in. Protected by mu.
-	state []pageState
+	state pageStates
 	// runs is the number of runs of equal state: the memory areas the view
 	// occupies. Protected by mu.
 	runs int
@@ -180,7 +180,7 @@ func (r *Region) Prot(p arch.PageNum) (arch.Prot, error) {
 	if err := r.checkLocked("prot", p, 1); err != nil {
 		return 0, err
 	}
-	return r.state[p].prot(), nil
+	return r.state.get(int(p)).prot(), nil
 }
 
 // Mappings returns the number of runs of pages that share a protection (and,
@@ -223,13 +223,13 @@ func (r *Region) runsDeltaLocked(p arch.PageNum, n int, s pageState) int {
 	lo, hi := int(p), int(p)+n
 	wlo, whi := max(lo-1, 0), min(hi+1, r.npages)
 	after := 1
-	if lo > wlo && r.state[lo-1] != s {
+	if lo > wlo && r.state.get(lo-1) != s {
 		after++
 	}
-	if hi < whi && r.state[hi] != s {
+	if hi < whi && r.state.get(hi) != s {
 		after++
 	}
-	return after - countRuns(r.state[wlo:whi])
+	return after - r.state.runs(wlo, whi)
 }
 
 // changeLocked applies a change of state to pages [p, p+n): it checks the map
@@ -246,26 +246,13 @@ func (r *Region) changeLocked(op string, p arch.PageNum, n int, s pageState, do 
 		return err
 	}
 	for i := int(p); i < int(p)+n; i++ {
-		r.state[i] = s
+		r.state.set(i, s)
 	}
 	r.runs += delta
 	if delta < 0 {
 		maps.release(-delta)
 	}
 	return nil
-}
-
-func countRuns(s []pageState) int {
-	if len(s) == 0 {
-		return 0
-	}
-	n := 1
-	for i := 1; i < len(s); i++ {
-		if s[i] != s[i-1] {
-			n++
-		}
-	}
-	return n
 }
 
 // AltRange returns the addresses of the second view, or false if r has none.

@@ -258,14 +258,13 @@ func newRegion(kind Kind, ps arch.PageSize, pages int, view, alt []byte, fd int,
 		offset:  offset,
 		view:    view,
 		alt:     alt,
-		state:   make([]pageState, pages),
 		runs:    1,
 	}
+	def := pageState(0)
 	if !o.Reserve {
-		for i := range r.state {
-			r.state[i] = pageState(o.Prot)
-		}
+		def = pageState(o.Prot)
 	}
+	r.state = newPageStates(pages, def)
 	return r
 }
 
