@@ -27,6 +27,12 @@ done
 echo >&2
 median() { grep "^$2 " "$1" | awk '{print $2}' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+echo "The one step function against the reference loop it replaced (BenchmarkStepFunction:"
+echo "both in one process, on one trace in memory, pairs interleaved; time ratio, median of $rounds pairs):"
+"$tmp/pager.test" -test.run '^$' -test.bench 'BenchmarkStepFunction' -test.benchtime "${rounds}x" |
+  awk '/^Benchmark/ { for (i = 1; i <= NF; i++) if ($i == "step/ref") { sub(/-[0-9]+$/, "", $1); sub(/BenchmarkStepFunction\//, "", $1); printf "%-36s %6.3f\n", $1, $(i-1); s += log($(i-1)); n++ } }
+       END { if (n) printf "%-36s %6.3f\n", "geometric mean", exp(s/n) }'
+echo
 echo "Simulation, median of $rounds runs (M accesses/s, one core):"
 printf '%-12s %12s %12s\n' policy "1,000 fr" "100,000 fr"
 for p in $(awk '{print $1}' "$tmp/sim" | sed -E 's|BenchmarkSim/policy=([^/]*)/.*|\1|' | awk '!seen[$0]++'); do

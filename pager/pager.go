@@ -185,7 +185,7 @@ func (p *Pager) Used() int { return p.used }
 func (p *Pager) Access(r Ref) (Outcome, error) {
 	pages, writes, next := [1]PageID{r.Page}, [1]bool{r.Write}, [1]uint64{r.Next}
 	before := p.stats
-	n, err := p.run(&Batch{Pages: pages[:], Writes: writes[:], Next: next[:], Start: r.Time})
+	n, err := p.run(&Batch{Pages: pages[:], Writes: writes[:], Next: next[:], Start: r.Time, ids: int(r.Page) + 1})
 	after := p.stats
 	var o Outcome
 	switch {
@@ -233,59 +233,71 @@ func (p *Pager) Replay(ctx context.Context, src Source) error {
 // Backend error, those before the one that failed (which is not counted;
 // the page state is consistent and the access can be retried).
 func (p *Pager) run(b *Batch) (int, error) {
+	pages, writes, next := b.Pages, b.Writes[:len(b.Pages)], b.Next
+	// The state grows once, before the loop, to hold every id of the
+	// batch: a batch from this package's sources says how many it may
+	// hold; one made elsewhere is looked through. (A state that could grow
+	// inside the loop would be stored and loaded around every call to the
+	// policy.)
+	bound := b.ids
+	if bound == 0 {
+		for _, id := range pages {
+			bound = max(bound, int(id)+1)
+		}
+	}
+	if bound > len(p.state) {
+		p.grow(PageID(bound - 1))
+	}
 	state, pol := p.state, p.policy
 	used, frames := p.used, p.frames
-	pages, writes, next := b.Pages, b.Writes[:len(b.Pages)], b.Next
 	real := p.backend != nil
-	var hits, faults, evictions, writebacks, protections, nwrites uint64
-	var err error
-	i := 0
-	for ; i < len(pages); i++ {
+	// The counters stay in one struct (in memory, one increment each):
+	// counters in separate variables cost more, every one of them moved
+	// around each of the policy's calls.
+	var s Stats
+	for i := 0; i < len(pages); i++ {
 		id := pages[i]
-		if int(id) >= len(state) {
-			state = p.grow(id)
-		}
 		r := Ref{Page: id, Write: writes[i], Time: b.Start + uint64(i)}
 		if next != nil {
 			r.Next = next[i]
 		}
 		if r.Write {
-			nwrites++
+			s.Writes++
 		}
 		if st := state[id]; st&resident != 0 {
 			if r.Write && st&dirty == 0 {
 				// The first write to a clean resident page.
 				if real {
-					if err = p.backend.Upgrade(id); err != nil {
-						break
+					if err := p.backend.Upgrade(id); err != nil {
+						return p.stop(i, used, &s, r, err)
 					}
 				}
 				state[id] = st | dirty
-				protections++
+				s.ProtectionFaults++
 			}
 			pol.Hit(r)
-			hits++
+			s.Hits++
 			continue
 		}
 		if used >= frames {
 			v := pol.Evict(r)
 			vd := state[v]&dirty != 0
 			if real {
-				if err = p.evict(v, vd, r.Time); err != nil {
-					break
+				if err := p.evict(v, vd, r.Time); err != nil {
+					return p.stop(i, used, &s, r, err)
 				}
 			}
 			state[v] = 0
 			used--
-			evictions++
+			s.Evictions++
 			if vd {
-				writebacks++
+				s.Writebacks++
 			}
 			p.victim = v
 		}
 		if real {
-			if err = p.load(id, r.Write); err != nil {
-				break
+			if err := p.load(id, r.Write); err != nil {
+				return p.stop(i, used, &s, r, err)
 			}
 		}
 		st := resident
@@ -295,23 +307,33 @@ func (p *Pager) run(b *Batch) (int, error) {
 		state[id] = st
 		used++
 		pol.Insert(r)
-		faults++
+		s.Faults++
 	}
-	if i < len(pages) && writes[i] {
-		nwrites-- // the access that failed
-	}
+	s.Accesses = uint64(len(pages))
+	s.Reads = s.Accesses - s.Writes
 	p.used = used
-	p.stats.Add(Stats{Accesses: uint64(i), Reads: uint64(i) - nwrites, Writes: nwrites, Hits: hits, Faults: faults,
-		Evictions: evictions, Writebacks: writebacks, ProtectionFaults: protections})
+	p.stats.Add(s)
+	return len(pages), nil
+}
+
+// stop ends run at access i, which failed with err and is not counted: the
+// accesses before it are.
+//
+//go:noinline
+func (p *Pager) stop(i, used int, s *Stats, r Ref, err error) (int, error) {
+	if r.Write {
+		s.Writes--
+	}
+	s.Accesses = uint64(i)
+	s.Reads = s.Accesses - s.Writes
+	p.used = used
+	p.stats.Add(*s)
 	return i, err
 }
 
-// grow makes room in the page state for id, out of run's loop.
-//
-//go:noinline
-func (p *Pager) grow(id PageID) []uint8 {
+// grow makes room in the page state for id.
+func (p *Pager) grow(id PageID) {
 	p.state = growTo(p.state, max(int(id)+1, 2*len(p.state), 64), 0)
-	return p.state
 }
 
 // evict has the backend take victim v out of memory. If it cannot, the
@@ -362,6 +384,9 @@ type Batch struct {
 	Next []uint64
 	// Start is the Time of the first access.
 	Start uint64
+	// ids, if not 0, bounds the ids in Pages: every one is below it. Only
+	// the package's own sources set it.
+	ids int
 }
 
 // Len returns the number of accesses.

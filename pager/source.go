@@ -128,6 +128,7 @@ func (d *Decoder) Fill(b *Batch) error {
 			b.Next = nil
 		}
 		b.Start = d.start
+		b.ids = d.distinct
 		d.start += uint64(n)
 		if d.progress != nil {
 			d.progress(d.start)
@@ -142,30 +143,37 @@ func (d *Decoder) Fill(b *Batch) error {
 // it took: fewer, with d.err set, when a dense trace skips an id or the
 // trace has more pages than ids can number.
 func (d *Decoder) number(b *Batch, as []traces.Access) int {
+	// Locals, not fields, in the loops: a store through b could change
+	// b's slices, as far as the compiler knows, so it would load them
+	// again for every access.
+	pages, writes := b.Pages[:len(as)], b.Writes[:len(as)]
 	if d.dr != nil {
+		distinct := d.distinct
 		for i, a := range as {
-			if a.Page >= arch.PageNum(d.distinct) {
-				if a.Page != arch.PageNum(d.distinct) || d.distinct == maxPages {
-					d.err = fmt.Errorf("%s: dense id %d after %d pages: %w", d.name, a.Page, d.distinct, errNotDense)
+			if a.Page >= arch.PageNum(distinct) {
+				if a.Page != arch.PageNum(distinct) || distinct == maxPages {
+					d.err = fmt.Errorf("%s: dense id %d after %d pages: %w", d.name, a.Page, distinct, errNotDense)
 					as = as[:i]
 					break
 				}
-				d.distinct++
+				distinct++
 			}
-			b.Pages[i], b.Writes[i] = PageID(a.Page), a.Write
+			pages[i], writes[i] = PageID(a.Page), a.Write
 		}
+		d.distinct = distinct
 	} else {
 		if d.ids.Len() > maxPages-len(as) {
 			d.err = fmt.Errorf("%s: more than %d distinct pages", d.name, maxPages)
 			return 0
 		}
+		ids := d.ids
 		for i, a := range as {
-			id, _ := d.ids.ID(a.Page)
-			b.Pages[i], b.Writes[i] = PageID(id), a.Write
+			id, _ := ids.ID(a.Page)
+			pages[i], writes[i] = PageID(id), a.Write
 		}
-		d.distinct = d.ids.Len()
+		d.distinct = ids.Len()
 	}
-	b.Pages, b.Writes = b.Pages[:len(as)], b.Writes[:len(as)]
+	b.Pages, b.Writes = pages[:len(as)], writes[:len(as)]
 	return len(as)
 }
 

@@ -59,7 +59,7 @@ func (t *Trace) NextUses() []uint64 {
 // Batch returns accesses [from, to) as a batch, with their next uses if
 // withNext (computing them if need be). The batch shares the trace's memory.
 func (t *Trace) Batch(from, to int, withNext bool) *Batch {
-	b := &Batch{Pages: t.pages[from:to], Writes: t.writes[from:to], Start: uint64(from)}
+	b := &Batch{Pages: t.pages[from:to], Writes: t.writes[from:to], Start: uint64(from), ids: len(t.ids)}
 	if withNext {
 		b.Next = t.NextUses()[from:to]
 	}
