@@ -21,6 +21,7 @@ import (
 
 	"vmsim/docs"
 	"vmsim/vm/arch"
+	"vmsim/vm/exercise"
 	"vmsim/vm/exercise/check"
 	"vmsim/vm/observe"
 	"vmsim/vm/probe"
@@ -353,7 +354,7 @@ func writeReport(w io.Writer, s *submission, showOK, explainOK bool) error {
 			fmt.Fprintf(w, "           | %s\n", e)
 		}
 		if res.Status != check.OK || explainOK {
-			for i, l := range wrapText(res.Explanation, 76) {
+			for i, l := range exercise.Wrap(res.Explanation, 76) {
 				prefix := "                "
 				if i == 0 {
 					prefix = "           why: "
@@ -460,27 +461,6 @@ func writeCheckCSV(w io.Writer, ex *check.Exercise, subs []*submission, kernel b
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// wrapText splits s into lines of at most width columns, at spaces.
-func wrapText(s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case line == "":
-			line = word
-		case len([]rune(line))+1+len([]rune(word)) > width:
-			lines = append(lines, line)
-			line = word
-		default:
-			line += " " + word
-		}
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
 }
 
 // probeKernel is check.Kernel on the eBPF probe: the page faults of one

@@ -87,7 +87,7 @@ func BeyondEOF(w io.Writer, opts *BeyondEOFOptions) error {
 		case err != nil:
 			return err
 		default:
-			fmt.Fprintf(w, "read p[%d] = %s\n", start, quoteByte(got))
+			fmt.Fprintf(w, "read p[%d] = %s\n", start, QuoteByte(got))
 		}
 		pastEOF := start >= o.Size
 		if pastEOF {
@@ -99,7 +99,7 @@ func BeyondEOF(w io.Writer, opts *BeyondEOFOptions) error {
 			continue
 		}
 		checks = append(checks, func(c *checker) {
-			c.expect(fmt.Sprintf("page %d, which holds file data, reads it", p+1), err == nil && got == 'x', "%s", quoteByte(got))
+			c.expect(fmt.Sprintf("page %d, which holds file data, reads it", p+1), err == nil && got == 'x', "%s", QuoteByte(got))
 		})
 		end := min(start+ps, o.Size)
 		if end == start+ps {
@@ -112,7 +112,7 @@ func BeyondEOF(w io.Writer, opts *BeyondEOFOptions) error {
 		}
 		fmt.Fprintf(w, "read p[%d..%d]: %s (the tail of page %d, past the end of the file)\n", end, start+ps-1, describe(tail), p+1)
 		checks = append(checks, func(c *checker) {
-			c.expect(fmt.Sprintf("the tail of page %d reads as zeros", p+1), all(tail, 0), "%s", describe(tail))
+			c.expect(fmt.Sprintf("the tail of page %d reads as zeros", p+1), AllBytes(tail, 0), "%s", describe(tail))
 		})
 		if err := access(r, arch.AccessWrite, func() { mem[end] = 'Z' }); err != nil {
 			return err

@@ -77,7 +77,7 @@ func explainText(w io.Writer, paragraphs ...string) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		for _, l := range wrap(p, 92) {
+		for _, l := range Wrap(p, 92) {
 			fmt.Fprintln(w, "  "+l)
 		}
 	}
@@ -91,7 +91,7 @@ func answers(w io.Writer, qa ...answer) {
 	fmt.Fprintln(w, "\nThe course's questions, answered by this run:")
 	for _, x := range qa {
 		fmt.Fprintln(w, "  Q: "+x.q)
-		for i, l := range wrap(x.a, 89) {
+		for i, l := range Wrap(x.a, 89) {
 			prefix := "     "
 			if i == 0 {
 				prefix = "  A: "
@@ -109,7 +109,9 @@ func unbroken(s string) string { return strings.ReplaceAll(s, " ", nbsp) }
 const nbsp = "\x1f"
 
 // wrap splits s into lines of at most width columns, at spaces.
-func wrap(s string, width int) []string {
+// Wrap splits s into lines of at most width columns, at spaces and
+// newlines (a no-break space, U+00A0, holds two words together).
+func Wrap(s string, width int) []string {
 	lines := wrapWords(s, width)
 	for i, l := range lines {
 		lines[i] = strings.ReplaceAll(l, nbsp, " ")

@@ -60,14 +60,14 @@ func describe(b []byte) string {
 		if i < len(b) && b[i] == b[start] {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%d × %s", i-start, quoteByte(b[start])))
+		parts = append(parts, fmt.Sprintf("%d × %s", i-start, QuoteByte(b[start])))
 		start = i
 	}
 	return strings.Join(parts, ", ")
 }
 
-// quoteByte prints a byte as C would write it: 'c', or 0 for NUL.
-func quoteByte(c byte) string {
+// QuoteByte prints a byte as C would write it: 'c', or 0 for NUL, or hex.
+func QuoteByte(c byte) string {
 	if c == 0 {
 		return "0"
 	}
@@ -77,8 +77,8 @@ func quoteByte(c byte) string {
 	return fmt.Sprintf("%#02x", c)
 }
 
-// all reports whether every byte of b is c (and b is not empty).
-func all(b []byte, c byte) bool {
+// AllBytes reports whether every byte of b is c (and b is not empty).
+func AllBytes(b []byte, c byte) bool {
 	for _, x := range b {
 		if x != c {
 			return false

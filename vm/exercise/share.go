@@ -215,28 +215,28 @@ func (o *outcome) check(c *checker, who, memory string) {
 	b, cc := strings.Repeat("b", peekLen), strings.Repeat("c", peekLen)
 	switch {
 	case o.peer.foreign && o.private:
-		c.expect(memory+" page 2 keeps its 'a's: the parent's 'b' is in its private copy", all(page2, 'a'), "%s", describe(page2))
+		c.expect(memory+" page 2 keeps its 'a's: the parent's 'b' is in its private copy", AllBytes(page2, 'a'), "%s", describe(page2))
 		return
 	case o.peer.foreign:
 		c.expect("the parent saw the "+who+"'s 'c' on page 1", o.parent1 == cc, "%q", o.parent1)
-		c.expect(memory+" page 1 is all 'c'", all(page1, 'c'), "%s", describe(page1))
-		c.expect(memory+" page 2 is all 'b'", all(page2, 'b'), "%s", describe(page2))
+		c.expect(memory+" page 1 is all 'c'", AllBytes(page1, 'c'), "%s", describe(page1))
+		c.expect(memory+" page 2 is all 'b'", AllBytes(page2, 'b'), "%s", describe(page2))
 		return
 	case o.anyProcess && o.peer.mixed(o.private) && !o.private:
 		fmt.Fprintf(c.w, "lesson: the %s mapped it MAP_PRIVATE, the parent MAP_SHARED: each sees what the kernel shows it\n", who)
 		c.expect("the "+who+" read 'a' on page 1", o.peer.page1 == a, "%q", o.peer.page1)
 		c.expect("the "+who+" saw the parent's 'b' on page 2: a private page reads the file until it is written", o.peer.page2 == b, "%q", o.peer.page2)
 		c.expect("the parent did not see the "+who+"'s 'c': it is in the "+who+"'s private copy", o.parent1 == a, "%q", o.parent1)
-		c.expect(memory+" page 1 keeps its 'a's", all(page1, 'a'), "%s", describe(page1))
-		c.expect(memory+" page 2 is all 'b'", all(page2, 'b'), "%s", describe(page2))
+		c.expect(memory+" page 1 keeps its 'a's", AllBytes(page1, 'a'), "%s", describe(page1))
+		c.expect(memory+" page 2 is all 'b'", AllBytes(page2, 'b'), "%s", describe(page2))
 		return
 	case o.anyProcess && o.peer.mixed(o.private):
 		fmt.Fprintf(c.w, "lesson: the %s mapped it MAP_SHARED, the parent MAP_PRIVATE: each sees what the kernel shows it\n", who)
 		c.expect("the "+who+" read 'a' on page 1", o.peer.page1 == a, "%q", o.peer.page1)
 		c.expect("the "+who+" did not see the parent's 'b': it is in the parent's private copy", o.peer.page2 == a, "%q", o.peer.page2)
 		c.expect("the parent saw the "+who+"'s 'c' on page 1: a private page reads the file until it is written", o.parent1 == cc, "%q", o.parent1)
-		c.expect(memory+" page 1 is all 'c'", all(page1, 'c'), "%s", describe(page1))
-		c.expect(memory+" page 2 keeps its 'a's", all(page2, 'a'), "%s", describe(page2))
+		c.expect(memory+" page 1 is all 'c'", AllBytes(page1, 'c'), "%s", describe(page1))
+		c.expect(memory+" page 2 keeps its 'a's", AllBytes(page2, 'a'), "%s", describe(page2))
 		return
 	}
 	want := mapFlags(o.private)
@@ -250,13 +250,13 @@ func (o *outcome) check(c *checker, who, memory string) {
 	if o.private {
 		c.expect("the "+who+" did not see the parent's 'b' on page 2", o.peer.page2 == a, "%q", o.peer.page2)
 		c.expect("the parent did not see the "+who+"'s 'c' on page 1", o.parent1 == a, "%q", o.parent1)
-		c.expect(memory+" keeps its 'a's", all(o.content, 'a'), "%s", describe(o.content))
+		c.expect(memory+" keeps its 'a's", AllBytes(o.content, 'a'), "%s", describe(o.content))
 		return
 	}
 	c.expect("the "+who+" saw the parent's 'b' on page 2", o.peer.page2 == strings.Repeat("b", peekLen), "%q", o.peer.page2)
 	c.expect("the parent saw the "+who+"'s 'c' on page 1", o.parent1 == strings.Repeat("c", peekLen), "%q", o.parent1)
-	c.expect(memory+" page 1 is all 'c'", all(page1, 'c'), "%s", describe(page1))
-	c.expect(memory+" page 2 is all 'b'", all(page2, 'b'), "%s", describe(page2))
+	c.expect(memory+" page 1 is all 'c'", AllBytes(page1, 'c'), "%s", describe(page1))
+	c.expect(memory+" page 2 is all 'b'", AllBytes(page2, 'b'), "%s", describe(page2))
 }
 
 // runSecond is the second process's side of the scenario on the memory f:

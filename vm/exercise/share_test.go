@@ -364,7 +364,7 @@ func TestWrap(t *testing.T) {
 		{"empty", "", nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, wrap(tt.in, 8)) })
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, Wrap(tt.in, 8)) })
 	}
 }
 

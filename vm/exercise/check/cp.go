@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"vmsim/vm/exercise"
 	"vmsim/vm/observe"
 )
 
@@ -319,7 +320,7 @@ func compareBytes(got, want []byte) string {
 	}
 	for i := range got {
 		if got[i] != want[i] {
-			return fmt.Sprintf("%d bytes as it should, but byte %d is %s, want %s", len(got), i, quoteByte(got[i]), quoteByte(want[i]))
+			return fmt.Sprintf("%d bytes as it should, but byte %d is %s, want %s", len(got), i, exercise.QuoteByte(got[i]), exercise.QuoteByte(want[i]))
 		}
 	}
 	return "the same"

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 
+	"vmsim/vm/exercise"
 	"vmsim/vm/observe"
 )
 
@@ -42,7 +43,7 @@ func describe(b []byte) string {
 		if i < len(b) && b[i] == b[start] {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%d × %s", i-start, quoteByte(b[start])))
+		parts = append(parts, fmt.Sprintf("%d × %s", i-start, exercise.QuoteByte(b[start])))
 		start = i
 		if len(parts) == 4 && i < len(b) {
 			parts = append(parts, "...")
@@ -50,27 +51,6 @@ func describe(b []byte) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// quoteByte prints a byte as C would write it: 'c', or 0 for NUL.
-func quoteByte(c byte) string {
-	if c == 0 {
-		return "0"
-	}
-	if c >= 0x20 && c < 0x7f {
-		return fmt.Sprintf("'%c'", c)
-	}
-	return fmt.Sprintf("%#02x", c)
-}
-
-// all reports whether b is not empty and every byte of it is c.
-func all(b []byte, c byte) bool {
-	for _, x := range b {
-		if x != c {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 // exitEvent returns the exit event of process tgid, or nil.

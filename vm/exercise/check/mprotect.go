@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"syscall"
 
+	"vmsim/vm/exercise"
 	"vmsim/vm/observe"
 )
 
@@ -263,7 +264,7 @@ func mprotectValues(r *run) Result {
 		mem, at, ok = r.memory(r.t.PID, m.addr, 1, m.ev.Seq)
 	}
 	if ok {
-		ev = append(ev, memoryLine(r, at, fmt.Sprintf("p[0] = %s", quoteByte(mem[0]))))
+		ev = append(ev, memoryLine(r, at, fmt.Sprintf("p[0] = %s", exercise.QuoteByte(mem[0]))))
 	}
 	faults := len(r.faults(r.t.PID))
 	switch {
@@ -272,7 +273,7 @@ func mprotectValues(r *run) Result {
 	case m == nil || !ok:
 		return Result{Status: Failed, Evidence: ev, Explanation: "The page could not be read from the program's memory at its end, so the values it printed cannot be confirmed."}
 	case mem[0] != 'd':
-		return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("The output shows 'c' then 'd', but at the end the page holds %s, not 'd': the program printed values it did not write to the page.", quoteByte(mem[0]))}
+		return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("The output shows 'c' then 'd', but at the end the page holds %s, not 'd': the program printed values it did not write to the page.", exercise.QuoteByte(mem[0]))}
 	case faults > 1:
 		return Result{Status: Failed, Evidence: ev, Explanation: "The values are right, but the reads and writes after the first fault faulted again (see the one-fault check)."}
 	}

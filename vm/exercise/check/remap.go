@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 
+	"vmsim/vm/exercise"
 	"vmsim/vm/observe"
 )
 
@@ -117,9 +118,9 @@ func remapStores(r *run) Result {
 	if !ok {
 		return Result{Status: Failed, Evidence: []string{line(m)}, Explanation: fmt.Sprintf("The page at %#x could not be read from the program's memory at its end.", addr)}
 	}
-	ev := []string{line(m), memoryLine(r, at, fmt.Sprintf("%#x holds %s", addr, quoteByte(b[0])))}
+	ev := []string{line(m), memoryLine(r, at, fmt.Sprintf("%#x holds %s", addr, exercise.QuoteByte(b[0])))}
 	if b[0] != 'A' {
-		return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("The handler's page holds %s at its start, not 'A'.", quoteByte(b[0]))}
+		return Result{Status: Failed, Evidence: ev, Explanation: fmt.Sprintf("The handler's page holds %s at its start, not 'A'.", exercise.QuoteByte(b[0]))}
 	}
 	return Result{Status: OK, Evidence: ev, Explanation: "The page the handler mapped holds 'A' (read from the process's memory)."}
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"vmsim/vm/exercise"
 	"vmsim/vm/observe"
 )
 
@@ -153,7 +154,7 @@ func fileFilled(r *run) Result {
 			continue
 		}
 		total += uint64(e.Syscall.Ret)
-		allA = allA && all(e.Syscall.Data, 'a')
+		allA = allA && exercise.AllBytes(e.Syscall.Data, 'a')
 		ev = append(ev, line(e))
 	}
 	for _, e := range r.t.Syscalls(r.t.PID, "") {
@@ -241,7 +242,7 @@ func childFills(r *run, anon bool) Result {
 		return Result{Status: Failed, Explanation: "The child's page 1 could not be read from its memory before it ended (did it exit?)."}
 	}
 	ev := []string{memoryLine(r, at, "page 1 holds "+describe(b))}
-	if !all(b, 'c') {
+	if !exercise.AllBytes(b, 'c') {
 		return Result{Status: Failed, Evidence: ev, Explanation: "At its end the child's page 1 does not hold 'c' only: the child must fill the whole page with 'c' (memset(p, 'c', pagesize))."}
 	}
 	return Result{Status: OK, Evidence: ev, Explanation: "At its end the child's page 1 holds 'c' in every byte (read from its memory)."}
@@ -302,7 +303,7 @@ func fileOnDisk(r *run) Result {
 		return Result{Status: Failed, Evidence: []string{fmt.Sprintf("%s on disk: %d bytes: %s", path, len(b), describe(b))}, Explanation: "The file is shorter than two pages."}
 	}
 	ev := []string{fmt.Sprintf("%s on disk, after the program: page 1: %s; page 2: %s", path, describe(b[:ps]), describe(b[ps:2*ps]))}
-	if all(b[:ps], 'c') && all(b[ps:2*ps], 'b') {
+	if exercise.AllBytes(b[:ps], 'c') && exercise.AllBytes(b[ps:2*ps], 'b') {
 		return Result{Status: OK, Evidence: ev, Explanation: "The file holds a page of 'c' then a page of 'b': both processes' writes through the mapping reached the file, with no write(2) and no msync."}
 	}
 	if !m.shared() {
@@ -322,7 +323,7 @@ func anonMemory(r *run) Result {
 	}
 	ps := int(r.ps)
 	ev := []string{memoryLine(r, at, fmt.Sprintf("page 1 holds %s; page 2 holds %s", describe(b[:ps]), describe(b[ps:])))}
-	if all(b[:ps], 'c') && all(b[ps:], 'b') {
+	if exercise.AllBytes(b[:ps], 'c') && exercise.AllBytes(b[ps:], 'b') {
 		return Result{Status: OK, Evidence: ev, Explanation: "In the parent, page 1 holds the child's 'c' and page 2 its own 'b': the two processes share the pages."}
 	}
 	if !m.shared() {
