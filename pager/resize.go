@@ -73,28 +73,36 @@ func (p *Pager) Remove(id PageID, save bool) error {
 	return nil
 }
 
+// Eviction is a page that a smaller budget evicted.
+type Eviction struct {
+	Page PageID
+	// WroteBack reports whether the page was dirty and so was saved.
+	WroteBack bool
+}
+
 // SetFrames changes the frame budget to n. If fewer than the resident
 // pages, the policy's own victims are evicted, one by one, until n remain,
 // with the rules of every eviction (a dirty victim is written back), and
-// counted in Evictions and Writebacks; now is the virtual time the policy
-// is told (the time of the next access). A larger budget evicts nothing:
-// later faults fill the new frames.
+// counted in Evictions and Writebacks; SetFrames returns them in order. now
+// is the virtual time the policy is told (the time of the next access). A
+// larger budget evicts nothing: later faults fill the new frames.
 //
-// On a Backend error the pages evicted so far stay out, the budget stays
-// as it was, and SetFrames can be called again.
-func (p *Pager) SetFrames(n int, now uint64) error {
+// On a Backend error the pages evicted so far (returned) stay out, the
+// budget stays as it was, and SetFrames can be called again.
+func (p *Pager) SetFrames(n int, now uint64) ([]Eviction, error) {
 	if n < 1 || n > MaxFrames {
-		return fmt.Errorf("%d frames: %w", n, ErrFrames)
+		return nil, fmt.Errorf("%d frames: %w", n, ErrFrames)
 	}
 	if _, err := p.remover(); err != nil {
-		return err
+		return nil, err
 	}
+	var out []Eviction
 	for p.used > n {
 		v := p.policy.Evict(Ref{Page: NoPage, Time: now, Next: traces.NoNext})
 		vd := p.state[v]&dirty != 0
 		if p.backend != nil {
 			if err := p.evict(v, vd, now); err != nil {
-				return err
+				return out, err
 			}
 		}
 		p.state[v] = 0
@@ -104,10 +112,11 @@ func (p *Pager) SetFrames(n int, now uint64) error {
 			p.stats.Writebacks++
 		}
 		p.victim = v
+		out = append(out, Eviction{Page: v, WroteBack: vd})
 	}
 	p.frames = n
 	if rs, ok := p.policy.(Resizer); ok {
 		rs.Resize(n)
 	}
-	return nil
+	return out, nil
 }

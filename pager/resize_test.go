@@ -136,7 +136,13 @@ func TestShrinkEvictsThePolicysVictims(t *testing.T) {
 					}
 				}
 				n := p.Used() - 3
-				require.NoError(t, p.SetFrames(n, uint64(i+1)))
+				ev, err := p.SetFrames(n, uint64(i+1))
+				require.NoError(t, err)
+				var evicted []PageID
+				for _, e := range ev {
+					evicted = append(evicted, e.Page)
+				}
+				assert.Equal(t, []PageID{before[0].Page, before[1].Page, before[2].Page}, evicted, "access %d: the victims in order", i)
 				shrinks++
 				assert.Equal(t, withoutHand(before[3:]), withoutHand(inspect(p)), "access %d", i)
 				for _, f := range before[:3] {
@@ -145,7 +151,9 @@ func TestShrinkEvictsThePolicysVictims(t *testing.T) {
 				assert.Equal(t, st.Evictions+3, p.Stats().Evictions)
 				assert.Equal(t, st.Writebacks+dirtyOnes, p.Stats().Writebacks)
 				assert.Equal(t, n, p.Frames())
-				require.NoError(t, p.SetFrames(10, uint64(i+1)))
+				ev, err = p.SetFrames(10, uint64(i+1))
+				require.NoError(t, err)
+				assert.Empty(t, ev)
 				assert.Equal(t, st.Evictions+3, p.Stats().Evictions, "growing evicts nothing")
 			}
 			require.Greater(t, shrinks, 5)
@@ -193,7 +201,8 @@ func TestRemoveAndResizeKeepTheBooks(t *testing.T) {
 						require.NoError(t, p.Remove(res[rng.IntN(len(res))], rng.IntN(2) == 0))
 						check(fmt.Sprintf("remove before access %d", i))
 					case k < 5:
-						require.NoError(t, p.SetFrames(1+rng.IntN(14), uint64(i)))
+						_, err := p.SetFrames(1+rng.IntN(14), uint64(i))
+						require.NoError(t, err)
 						check(fmt.Sprintf("budget %d before access %d", p.Frames(), i))
 					}
 					o, err := p.Access(tr.Ref(i))
@@ -381,8 +390,11 @@ func TestRemoveMatchesTheReferences(t *testing.T) {
 						require.NoError(t, ref.Remove(x, true))
 					case k < 4:
 						n := 1 + rng.IntN(100)
-						require.NoError(t, fast.SetFrames(n, uint64(i)))
-						require.NoError(t, ref.SetFrames(n, uint64(i)))
+						evf, err := fast.SetFrames(n, uint64(i))
+						require.NoError(t, err)
+						evr, err := ref.SetFrames(n, uint64(i))
+						require.NoError(t, err)
+						require.Equal(t, evr, evf, "budget %d before access %d: the victims", n, i)
 						require.Equal(t, residentPages(ref), residentPages(fast), "budget %d before access %d", n, i)
 					}
 					of, err := fast.Access(tr.Ref(i))
@@ -406,7 +418,8 @@ func TestRemoveErrors(t *testing.T) {
 	_, err = p.Access(Ref{Page: 0})
 	require.NoError(t, err)
 	assert.ErrorIs(t, p.Remove(0, true), ErrNotRemover)
-	assert.ErrorIs(t, p.SetFrames(1, 1), ErrNotRemover)
+	_, err = p.SetFrames(1, 1)
+	assert.ErrorIs(t, err, ErrNotRemover)
 
 	p, err = New(&lru{}, 2, nil)
 	require.NoError(t, err)
@@ -414,8 +427,10 @@ func TestRemoveErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorIs(t, p.Remove(1, true), ErrNotResident, "never loaded")
 	assert.ErrorIs(t, p.Remove(5000, true), ErrNotResident, "past every page")
-	assert.ErrorIs(t, p.SetFrames(0, 1), ErrFrames)
-	assert.ErrorIs(t, p.SetFrames(MaxFrames+1, 1), ErrFrames)
+	_, err = p.SetFrames(0, 1)
+	assert.ErrorIs(t, err, ErrFrames)
+	_, err = p.SetFrames(MaxFrames+1, 1)
+	assert.ErrorIs(t, err, ErrFrames)
 	require.NoError(t, p.Remove(0, true))
 	assert.ErrorIs(t, p.Remove(0, true), ErrNotResident, "removed already")
 }
@@ -463,21 +478,27 @@ func TestRemoveAndShrinkThroughTheBackend(t *testing.T) {
 	be.calls = nil
 	require.NoError(t, p.Remove(0, true))
 	require.NoError(t, p.Remove(2, false))
-	require.NoError(t, p.SetFrames(1, 4)) // fifo evicts 1 (clean), then 3 would stay
+	ev, err := p.SetFrames(1, 4) // fifo evicts 1 (clean); 3 stays
+	require.NoError(t, err)
+	assert.Equal(t, []Eviction{{Page: 1}}, ev)
 	assert.Equal(t, []string{"evict 0 dirty=true", "evict 2 dirty=false", "evict 1 dirty=false"}, be.calls)
 	assert.Equal(t, Stats{Accesses: 4, Reads: 1, Writes: 3, Faults: 4, Evictions: 1}, p.Stats(), "releases are not evictions")
 	assert.Equal(t, []PageID{3}, residentPages(p))
 
 	be.fail = true
-	require.NoError(t, p.SetFrames(2, 5))
+	_, err = p.SetFrames(2, 5)
+	require.NoError(t, err)
 	_, err = p.Access(Ref{Page: 4, Time: 5})
 	require.NoError(t, err)
 	assert.ErrorIs(t, p.Remove(3, true), errRefused)
 	assert.True(t, p.Resident(3) && p.Dirty(3), "a refused release leaves the page")
-	assert.ErrorIs(t, p.SetFrames(1, 6), errRefused)
+	_, err = p.SetFrames(1, 6)
+	assert.ErrorIs(t, err, errRefused)
 	assert.Equal(t, 2, p.Frames(), "the budget stays")
 	assert.Equal(t, 2, p.Used())
 	be.fail = false
-	require.NoError(t, p.SetFrames(1, 6))
+	ev, err = p.SetFrames(1, 6)
+	require.NoError(t, err)
+	assert.Equal(t, []Eviction{{Page: 4}}, ev)
 	assert.Equal(t, []PageID{3}, residentPages(p), "fifo took 3 back as just loaded, so 4 went first")
 }

@@ -110,9 +110,9 @@ const maxBuckets = 200
 
 // Timeline counts each process's accesses and faults in consecutive
 // intervals of simulated time of equal width (an access falls in the
-// interval where it starts). Its width starts at one quantum of processor
-// time and doubles as the run grows, so that it never holds more than 200
-// intervals.
+// interval where it starts), from the start to the end of the run. Its
+// width starts at one quantum of processor time and doubles as the run
+// grows, so that it never holds more than 200 intervals.
 type Timeline struct {
 	// Width is each interval's length.
 	Width time.Duration
@@ -149,6 +149,18 @@ func (tl *Timeline) add(t time.Duration, k int, fault bool) {
 	tl.Accesses[i*tl.procs+k]++
 	if fault {
 		tl.Faults[i*tl.procs+k]++
+	}
+}
+
+// cover adds empty intervals until the timeline reaches t.
+func (tl *Timeline) cover(t time.Duration) {
+	for time.Duration(tl.Len())*tl.Width < t {
+		if tl.Len() == maxBuckets {
+			tl.merge()
+			continue
+		}
+		tl.Accesses = append(tl.Accesses, make([]uint64, tl.procs)...)
+		tl.Faults = append(tl.Faults, make([]uint64, tl.procs)...)
 	}
 }
 
@@ -230,7 +242,20 @@ type Event struct {
 	// Pages is the number of pages released (Suspend, Exit), or the new
 	// allocation in frames (Frames).
 	Pages int
+	// Need is what a suspended process needs to resume (Suspend): the
+	// working set of its waiting access (WorkingSet), or frames (PFF).
+	Need int
 	// WorkingSet is the process's W(t, τ) after the access (Access, with
-	// the WorkingSet control).
+	// the WorkingSet control), or when suspended or resumed.
 	WorkingSet int
+	// Resident lists the pages in memory after the event, when the run
+	// was asked for them ([RunOptions.Resident]): in the global policy's
+	// order (its next victim first), or process by process in each one's.
+	Resident []ResidentPage
+}
+
+// ResidentPage is a page in memory: its process and its page number there.
+type ResidentPage struct {
+	Proc int
+	Page arch.PageNum
 }

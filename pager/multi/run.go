@@ -19,6 +19,9 @@ type RunOptions struct {
 	Memory Memory
 	// Events, if not nil, is told of every step of the run, in order.
 	Events func(Event)
+	// Resident asks every event for the pages in memory after it
+	// (Event.Resident): for step tables, not for long runs.
+	Resident bool
 	// WrapPolicy, if not nil, wraps each policy the run makes (for tests
 	// and tools that watch the policies, such as pagertest.Recorder):
 	// proc is the process of a local pager, or -1 for the global one.
@@ -72,11 +75,13 @@ type proc struct {
 
 // engine is one run.
 type engine struct {
-	cfg      Config
-	procs    []*proc
-	mem      Memory
-	events   func(Event)
-	withNext bool
+	cfg    Config
+	procs  []*proc
+	mem    Memory
+	events func(Event)
+	// listResident asks for Event.Resident.
+	listResident bool
+	withNext     bool
 	// core is the pager of global scope, ids its numbering of every
 	// process's pages.
 	core *pager.Pager
@@ -123,7 +128,7 @@ func Run(ctx context.Context, procs []*pager.Trace, cfg Config, opts *RunOptions
 }
 
 func newEngine(trs []*pager.Trace, cfg Config, o RunOptions) (*engine, error) {
-	e := &engine{cfg: cfg, mem: o.Memory, events: o.Events, withNext: pager.NeedsNext(cfg.Policy), active: len(trs)}
+	e := &engine{cfg: cfg, mem: o.Memory, events: o.Events, listResident: o.Resident, withNext: pager.NeedsNext(cfg.Policy), active: len(trs)}
 	newPolicy := func(proc int) (pager.Policy, error) {
 		pol, err := pager.NewPolicy(cfg.Policy, cfg.PolicyOptions)
 		if err == nil && o.WrapPolicy != nil {
@@ -598,7 +603,7 @@ func (e *engine) suspend(k, need int) error {
 		p.frames = 0
 	}
 	e.suspended = append(e.suspended, k)
-	e.emit(Event{Kind: Suspend, Time: e.now, Proc: k, Index: p.pos, Pages: n, VictimProc: -1, WorkingSet: p.wsSize})
+	e.emit(Event{Kind: Suspend, Time: e.now, Proc: k, Index: p.pos, Pages: n, Need: need, VictimProc: -1, WorkingSet: p.wsSize})
 	return nil
 }
 
@@ -685,9 +690,47 @@ func (e *engine) nextWake() (time.Duration, bool) {
 }
 
 func (e *engine) emit(ev Event) {
-	if e.events != nil {
-		e.events(ev)
+	if e.events == nil {
+		return
 	}
+	if e.listResident {
+		ev.Resident = e.residentPages()
+	}
+	e.events(ev)
+}
+
+// residentPages lists the pages in memory: in the global policy's order,
+// or process by process in each one's policy's order (in page id order
+// for a policy that does not show its order).
+func (e *engine) residentPages() []ResidentPage {
+	var out []ResidentPage
+	list := func(core *pager.Pager, page func(pager.PageID) ResidentPage, ids int) {
+		if in, ok := core.Policy().(pager.Inspector); ok {
+			frames, _ := in.Inspect()
+			for _, f := range frames {
+				out = append(out, page(f.Page))
+			}
+			return
+		}
+		for id := range ids {
+			if core.Resident(pager.PageID(id)) {
+				out = append(out, page(pager.PageID(id)))
+			}
+		}
+	}
+	if e.core != nil {
+		list(e.core, func(id pager.PageID) ResidentPage {
+			k, own := e.ids.owner(id)
+			return ResidentPage{Proc: k, Page: e.procs[k].tr.PageNum(own)}
+		}, int(e.ids.offsets[len(e.procs)]))
+		return out
+	}
+	for k, p := range e.procs {
+		list(p.core, func(id pager.PageID) ResidentPage {
+			return ResidentPage{Proc: k, Page: p.tr.PageNum(id)}
+		}, p.tr.Distinct())
+	}
+	return out
 }
 
 // result returns the counts so far.
@@ -701,5 +744,6 @@ func (e *engine) result() *Result {
 	}
 	r.Total.MaxResident = e.maxResident
 	r.Elapsed = r.Total.Finish
+	r.Timeline.cover(r.Elapsed)
 	return &r
 }
