@@ -89,17 +89,23 @@
 // replacement algorithm", AFIPS FJCC 1972, in the form of Silberschatz et
 // al., "Page-fault frequency") needs local scope. Processes start with the
 // fixed allocation. At each fault, before it is served, the process's
-// fault rate is its faults in its last PFFWindow accesses (default 1,000),
-// this one included, divided by PFFWindow:
+// fault rate is its faults in its last PFFWindow accesses (default 2,000),
+// this one included, divided by PFFWindow (by its accesses so far, this
+// one included, while it has done fewer):
 //
-//   - above PFFUpper (default 0.01: more than 10 faults in the window),
+//   - above PFFUpper (default 0.01: more than 20 faults in the window),
 //     with its frames full, the process gets one more frame, a free one;
 //     if none is free and other processes are in memory, it is suspended.
 //     It resumes, in order as above, once one frame more than it had is
 //     free, with that allocation.
-//   - below PFFLower (default 0.002: this is the only fault in the
-//     window), with more than one frame, its allocation shrinks by one:
-//     its policy chooses the page to evict.
+//   - below PFFLower (default 0.001: this is the only fault in the
+//     window), with more than one frame, its allocation shrinks by one
+//     (its policy chooses the page to evict if all its frames are used).
+//
+// The defaults suit the built-in workload ([Workload]), whose processes
+// fault once every 1,000 accesses while their loops fit: two faults in the
+// window are a process running in its working set, more than twenty one
+// that needs more frames.
 //
 // # What a run reports
 //

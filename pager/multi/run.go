@@ -489,9 +489,10 @@ func (e *engine) makeRoom(k int, id pager.PageID) (bool, error) {
 		}
 		return p.frames > 0, nil
 	case PFF:
-		// The rate counts this fault.
+		// The rate counts this fault, over the window or, at the start,
+		// over the accesses so far.
 		p.faultTimes = dropBefore(p.faultTimes, p.pos-e.cfg.PFFWindow)
-		rate := float64(len(p.faultTimes)+1) / float64(e.cfg.PFFWindow)
+		rate := float64(len(p.faultTimes)+1) / float64(min(e.cfg.PFFWindow, p.pos+1))
 		switch {
 		case rate > e.cfg.PFFUpper && full:
 			if e.free() > 0 {
