@@ -120,6 +120,9 @@ type Timeline struct {
 	// index i*procs+k.
 	Accesses, Faults []uint64
 	procs            int
+	// cur is the interval of the last access, [curFrom, curTo).
+	cur            int
+	curFrom, curTo time.Duration
 }
 
 // Len returns the number of intervals.
@@ -137,6 +140,14 @@ func (tl *Timeline) At(i, k int) (accesses, faults uint64) {
 
 // add counts an access of process k at time t.
 func (tl *Timeline) add(t time.Duration, k int, fault bool) {
+	if t >= tl.curFrom && t < tl.curTo {
+		// The interval of the last access: no division.
+		tl.Accesses[tl.cur*tl.procs+k]++
+		if fault {
+			tl.Faults[tl.cur*tl.procs+k]++
+		}
+		return
+	}
 	i := int(t / tl.Width)
 	for i >= maxBuckets {
 		tl.merge()
@@ -146,6 +157,7 @@ func (tl *Timeline) add(t time.Duration, k int, fault bool) {
 		tl.Accesses = append(tl.Accesses, make([]uint64, tl.procs)...)
 		tl.Faults = append(tl.Faults, make([]uint64, tl.procs)...)
 	}
+	tl.cur, tl.curFrom, tl.curTo = i, time.Duration(i)*tl.Width, time.Duration(i+1)*tl.Width
 	tl.Accesses[i*tl.procs+k]++
 	if fault {
 		tl.Faults[i*tl.procs+k]++
@@ -180,6 +192,7 @@ func (tl *Timeline) merge() {
 	}
 	tl.Accesses, tl.Faults = tl.Accesses[:half*tl.procs], tl.Faults[:half*tl.procs]
 	tl.Width *= 2
+	tl.curFrom, tl.curTo = 0, 0 // recomputed at the next access
 }
 
 // EventKind says what an [Event] is.

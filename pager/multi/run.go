@@ -96,7 +96,7 @@ type engine struct {
 	// their pages, in the order the device serves them (so their pages come
 	// in in that order); suspended the processes load control suspended, in
 	// the order it did.
-	ready, waiting, suspended []int
+	ready, waiting, suspended queue
 	// active counts the processes neither suspended nor done; sumWS sums
 	// their working sets (WorkingSet), sumFrames their allocations (local
 	// scope).
@@ -176,7 +176,7 @@ func newEngine(trs []*pager.Trace, cfg Config, o RunOptions) (*engine, error) {
 			e.sumFrames += p.frames
 		}
 		e.procs = append(e.procs, p)
-		e.ready = append(e.ready, k)
+		e.ready.push(k)
 	}
 	if cfg.Scope == Global {
 		pol, err := newPolicy(-1)
@@ -263,18 +263,17 @@ func (e *engine) run(ctx context.Context) error {
 		if err := e.admit(); err != nil {
 			return err
 		}
-		if len(e.ready) == 0 {
+		if e.ready.len() == 0 {
 			if t, ok := e.nextWake(); ok {
 				e.now = max(e.now, t) // the processor idles
 				continue
 			}
-			if len(e.suspended) > 0 {
+			if e.suspended.len() > 0 {
 				continue // admit resumes one: nothing else runs
 			}
 			return nil
 		}
-		k := e.ready[0]
-		e.ready = e.ready[1:]
+		k := e.ready.pop()
 		if err := e.runQuantum(k); err != nil {
 			return err
 		}
@@ -309,7 +308,8 @@ func (e *engine) runQuantum(k int) error {
 				return e.suspend(k, need)
 			}
 		}
-		ev, err := e.access(k)
+		at := e.now
+		o, err := e.access(k)
 		if err != nil {
 			return err
 		}
@@ -317,23 +317,24 @@ func (e *engine) runQuantum(k int) error {
 			old := p.wsSize
 			p.wsSize = p.ws.access(id)
 			e.sumWS += p.wsSize - old
-			ev.WorkingSet = p.wsSize
 		}
-		if ev.Result == pager.Miss {
+		if o.Kind == pager.Miss {
 			if e.cfg.Control == PFF {
-				p.faultTimes = append(p.faultTimes, ev.Index)
+				p.faultTimes = append(p.faultTimes, p.pos-1)
 			}
 			start := max(e.now, e.device)
 			p.wake = start + e.cfg.FaultTime
 			e.device = p.wake
 			e.res.DeviceBusy += e.cfg.FaultTime
 			p.state, p.since = blocked, e.now
-			e.waiting = append(e.waiting, k)
-			ev.Until = p.wake
-			e.emit(ev)
+			e.waiting.push(k)
+		}
+		if e.events != nil {
+			e.emit(e.accessEvent(k, at, o))
+		}
+		if o.Kind == pager.Miss {
 			return nil
 		}
-		e.emit(ev)
 	}
 	if p.pos == p.tr.Len() {
 		return e.exit(k, e.now)
@@ -343,13 +344,13 @@ func (e *engine) runQuantum(k int) error {
 		return err
 	}
 	p.state, p.since = ready, e.now
-	e.ready = append(e.ready, k)
+	e.ready.push(k)
 	return nil
 }
 
 // access runs process k's next access through its pager (and its real
-// memory, if any), counts it, and returns it as an event.
-func (e *engine) access(k int) (Event, error) {
+// memory, if any), counts it, and returns its outcome.
+func (e *engine) access(k int) (pager.Outcome, error) {
 	p := e.procs[k]
 	id, write := p.tr.At(p.pos)
 	core := p.core
@@ -377,9 +378,8 @@ func (e *engine) access(k int) (Event, error) {
 		o, err = e.touch(k, core, ref, id)
 	}
 	if err != nil {
-		return Event{}, err
+		return o, err
 	}
-	ev := Event{Kind: Access, Time: e.now, Proc: k, Index: p.pos, Page: p.tr.PageNum(id), Write: write, Result: o.Kind, VictimProc: -1}
 	st := &p.st
 	st.Accesses++
 	if write {
@@ -401,19 +401,40 @@ func (e *engine) access(k int) (Event, error) {
 		st.Hits++
 	}
 	if o.Evicted {
-		vk, vid := k, o.Victim
-		if e.core != nil {
-			vk, vid = e.ids.owner(o.Victim)
-		}
+		vk, _ := e.owner(k, o.Victim)
 		e.evicted(vk, k, 1, o.WroteBack)
-		ev.VictimProc, ev.VictimPage, ev.WroteBack = vk, e.procs[vk].tr.PageNum(vid), o.WroteBack
 	}
 	st.Run += e.cfg.AccessTime
 	e.res.Timeline.add(e.now, k, o.Kind == pager.Miss)
 	e.now += e.cfg.AccessTime
 	p.pos++
 	e.clock++
-	return ev, nil
+	return o, nil
+}
+
+// owner returns the process of page id of process k's pager, and its id
+// there.
+func (e *engine) owner(k int, id pager.PageID) (int, pager.PageID) {
+	if e.core != nil {
+		return e.ids.owner(id)
+	}
+	return k, id
+}
+
+// accessEvent describes process k's access just done, which started at
+// time at and had outcome o.
+func (e *engine) accessEvent(k int, at time.Duration, o pager.Outcome) Event {
+	p := e.procs[k]
+	id, write := p.tr.At(p.pos - 1)
+	ev := Event{Kind: Access, Time: at, Proc: k, Index: p.pos - 1, Page: p.tr.PageNum(id), Write: write, Result: o.Kind, VictimProc: -1, WorkingSet: p.wsSize}
+	if o.Evicted {
+		vk, vid := e.owner(k, o.Victim)
+		ev.VictimProc, ev.VictimPage, ev.WroteBack = vk, e.procs[vk].tr.PageNum(vid), o.WroteBack
+	}
+	if o.Kind == pager.Miss {
+		ev.Until = p.wake
+	}
+	return ev
 }
 
 // touch runs an access of process k on its real memory: the access faults
@@ -603,7 +624,7 @@ func (e *engine) suspend(k, need int) error {
 		e.sumFrames -= p.frames
 		p.frames = 0
 	}
-	e.suspended = append(e.suspended, k)
+	e.suspended.push(k)
 	e.emit(Event{Kind: Suspend, Time: e.now, Proc: k, Index: p.pos, Pages: n, Need: need, VictimProc: -1, WorkingSet: p.wsSize})
 	return nil
 }
@@ -614,8 +635,8 @@ func (e *engine) suspend(k, need int) error {
 // free frames (PFF). With no process active, the first one resumes whatever
 // it needs.
 func (e *engine) admit() error {
-	for len(e.suspended) > 0 {
-		k := e.suspended[0]
+	for e.suspended.len() > 0 {
+		k := e.suspended.front()
 		p := e.procs[k]
 		fits := e.active == 0
 		switch e.cfg.Control {
@@ -628,12 +649,12 @@ func (e *engine) admit() error {
 		if !fits {
 			return nil
 		}
-		e.suspended = e.suspended[1:]
+		e.suspended.pop()
 		p.st.Suspended += e.now - p.since
 		p.state, p.since = ready, e.now
 		e.active++
 		e.sumWS += p.wsSize
-		e.ready = append(e.ready, k)
+		e.ready.push(k)
 		e.emit(Event{Kind: Resume, Time: e.now, Proc: k, Index: p.pos, VictimProc: -1, WorkingSet: p.wsSize})
 		if e.cfg.Control == PFF {
 			if err := e.setFrames(k, p.need, k); err != nil {
@@ -665,9 +686,8 @@ func (e *engine) exit(k int, t time.Duration) error {
 // queue, in the order their pages came in; one whose last access it was is
 // done.
 func (e *engine) wakeUp() error {
-	for len(e.waiting) > 0 && e.procs[e.waiting[0]].wake <= e.now {
-		k := e.waiting[0]
-		e.waiting = e.waiting[1:]
+	for e.waiting.len() > 0 && e.procs[e.waiting.front()].wake <= e.now {
+		k := e.waiting.pop()
 		p := e.procs[k]
 		p.st.PageWait += p.wake - p.since
 		if p.pos == p.tr.Len() {
@@ -677,17 +697,40 @@ func (e *engine) wakeUp() error {
 			continue
 		}
 		p.state, p.since = ready, p.wake
-		e.ready = append(e.ready, k)
+		e.ready.push(k)
 	}
 	return nil
 }
 
 // nextWake returns when the next blocked process's page is in.
 func (e *engine) nextWake() (time.Duration, bool) {
-	if len(e.waiting) == 0 {
+	if e.waiting.len() == 0 {
 		return 0, false
 	}
-	return e.procs[e.waiting[0]].wake, true
+	return e.procs[e.waiting.front()].wake, true
+}
+
+// queue is a FIFO of process indexes that reuses its memory.
+type queue struct {
+	items []int
+	head  int
+}
+
+func (q *queue) len() int   { return len(q.items) - q.head }
+func (q *queue) front() int { return q.items[q.head] }
+
+func (q *queue) pop() int {
+	k := q.items[q.head]
+	q.head++
+	return k
+}
+
+func (q *queue) push(k int) {
+	if q.head > 0 && q.head >= len(q.items)/2 {
+		n := copy(q.items, q.items[q.head:])
+		q.items, q.head = q.items[:n], 0
+	}
+	q.items = append(q.items, k)
 }
 
 func (e *engine) emit(ev Event) {
