@@ -42,8 +42,9 @@ func newThrash() *cobra.Command {
 		Short: "The thrashing curve: CPU utilisation against the degree of multiprogramming",
 		Long: `thrash draws the textbook figure from real runs: for each replacement scope and
 load control it runs 1, 2, ... --max processes on --frames frames (as vmsim
-multi does) and prints the processor's utilisation and the throughput against
-the number of processes.
+multi does) and prints the processor's utilisation and the paging device's
+against the number of processes (-o json and csv add the throughput, and
+more).
 
 With no TRACE it runs built-in processes: each loops over a window of about
 --ws pages that slides one page every --slide accesses, --n accesses long
@@ -155,7 +156,7 @@ func runThrash(cmd *cobra.Command, f thrashFlags, args []string) error {
 		if f.workload.Accesses > 1<<24 {
 			return usageErrorf(cmd, "--n %d: at most 2^24 accesses per process", f.workload.Accesses)
 		}
-		f.workload.Processes = max(f.max, 10)
+		f.workload.Processes = f.max // 0: the default, 10
 		if trs, err = f.workload.Traces(); err != nil {
 			return usageErrorf(cmd, "%v", err)
 		}
