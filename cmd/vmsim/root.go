@@ -39,8 +39,10 @@ space, and it runs the classic mmap exercises of an operating systems course.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf(cmd, "%v", err)
 	})
-	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCp(), newGen(), newConvert(), newMulti(), newThrash())
+	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCp(), newGen(), newConvert())
 	root.CompletionOptions.DisableDefaultCmd = true
+	// Many processes on one memory.
+	root.AddCommand(newMulti(), newThrash())
 	return root
 }
 
