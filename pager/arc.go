@@ -96,7 +96,7 @@ func (a *arc) adapt(x PageID, now uint64) {
 // replace evicts from T1 or T2 into the matching ghost list.
 func (a *arc) replace(x PageID) PageID {
 	t1 := a.len(arcT1)
-	fromT1 := t1 >= 1 && (t1 > a.p || (x != NoPage && a.where[x] == arcB2 && t1 == a.p))
+	fromT1 := t1 >= 1 && (t1 > a.p || (x != shrinking && a.where[x] == arcB2 && t1 == a.p))
 	if a.len(arcT2) == 0 {
 		fromT1 = true
 	} else if t1 == 0 {
@@ -114,7 +114,7 @@ func (a *arc) replace(x PageID) PageID {
 
 func (a *arc) Evict(r Ref) PageID {
 	x := r.Page
-	if x == NoPage {
+	if x == shrinking {
 		// A shrinking budget: REPLACE, with no page coming in.
 		return a.replace(x)
 	}

@@ -7,15 +7,16 @@ import (
 	"vmsim/traces"
 )
 
-// NoPage is the page of the Ref with which [Pager.SetFrames] asks a policy
-// for a victim when the budget shrinks: a frame is taken away and no page
-// comes in. A policy that implements [Remover] accepts it in Evict.
-const NoPage = nilPage
+// shrinking is the page of the Ref with which [Pager.SetFrames] asks a
+// policy for a victim when the budget shrinks: a frame is taken away and no
+// page comes in. It is ^PageID(0), which no trace numbers.
+const shrinking = nilPage
 
 // Remover is implemented by the policies that can serve a pager whose pages
 // may leave memory without being chosen ([Pager.Remove]: their process is
 // suspended or ends) and whose budget may change ([Pager.SetFrames]): every
-// policy of this package. Such a policy also accepts [NoPage] in Evict.
+// policy of this package. Such a policy also accepts, in Evict, a Ref whose
+// Page is ^PageID(0): a frame is taken away and no page comes in.
 type Remover interface {
 	// Remove forgets resident page id, which leaves memory without being a
 	// victim; the other pages keep their places in the policy's order
@@ -81,7 +82,8 @@ type Eviction struct {
 }
 
 // SetFrames changes the frame budget to n. If fewer than the resident
-// pages, the policy's own victims are evicted, one by one, until n remain,
+// pages, the policy's own victims are evicted, one by one (Evict with the
+// Ref of no page, see [Remover]), until n remain,
 // with the rules of every eviction (a dirty victim is written back), and
 // counted in Evictions and Writebacks; SetFrames returns them in order. now
 // is the virtual time the policy is told (the time of the next access). A
@@ -98,7 +100,7 @@ func (p *Pager) SetFrames(n int, now uint64) ([]Eviction, error) {
 	}
 	var out []Eviction
 	for p.used > n {
-		v := p.policy.Evict(Ref{Page: NoPage, Time: now, Next: traces.NoNext})
+		v := p.policy.Evict(Ref{Page: shrinking, Time: now, Next: traces.NoNext})
 		vd := p.state[v]&dirty != 0
 		if p.backend != nil {
 			if err := p.evict(v, vd, now); err != nil {
