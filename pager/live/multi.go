@@ -81,9 +81,7 @@ func NewRegions(pages []int, frames int, opts *Options) (*Regions, error) {
 		total += max(n, 1)
 	}
 	if o.Mechanism == Mprotect || o.Mechanism == Remap {
-		// Every region's view is split by its resident pages, a few areas
-		// more each.
-		if err := checkMapBudget(min(frames, total) + 2*len(pages)); err != nil {
+		if err := checkRegionsBudget(min(frames, total), len(pages)); err != nil {
 			return nil, err
 		}
 	}
@@ -102,6 +100,23 @@ func NewRegions(pages []int, frames int, opts *Options) (*Regions, error) {
 		r.regions = append(r.regions, lp.region.Range())
 	}
 	return r, nil
+}
+
+// checkRegionsBudget refuses frame budgets past what vm.max_map_count
+// allows for regions regions: each resident page can split its region's
+// view into up to two more areas, and each region takes a few of its own.
+func checkRegionsBudget(frames, regions int) error {
+	room, err := vm.MapRoom()
+	if err != nil {
+		return nil // no /proc: the kernel will say
+	}
+	need := 2*frames + 4*regions
+	if need <= room {
+		return nil
+	}
+	limit, _ := vm.MapLimit()
+	return fmt.Errorf("%d frames over %d regions need up to %d memory areas but only %d are free under vm.max_map_count=%d (mechanism uffd has no such bound): %w",
+		frames, regions, need, room, limit, vm.ErrMapLimit)
 }
 
 // newRegionPager makes a Pager's region, store and mechanism, with no core
