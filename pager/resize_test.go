@@ -28,14 +28,18 @@ func inspect(p *Pager) []Frame {
 	return fr
 }
 
-// withoutHand strips the hand's mark from the notes.
-func withoutHand(fr []Frame) []Frame {
-	if len(fr) == 0 {
-		return nil
-	}
-	out := slices.Clone(fr)
-	for i := range out {
-		out[i].Note = strings.TrimPrefix(out[i].Note, ">")
+// shown is a frame as a step table shows it, without the hand's mark.
+type shown struct {
+	Page PageID
+	Note string
+}
+
+// withoutHand returns the frames' pages and notes, the hand's mark
+// stripped.
+func withoutHand(fr []Frame) []shown {
+	var out []shown
+	for _, f := range fr {
+		out = append(out, shown{f.Page, strings.TrimPrefix(f.Note, ">")})
 	}
 	return out
 }
