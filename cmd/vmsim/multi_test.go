@@ -255,16 +255,3 @@ func TestThrashUsage(t *testing.T) {
 		})
 	}
 }
-
-// TestDemoThrashStep: the demo's step prints vmsim thrash's figure for
-// global replacement, and its check passes.
-func TestDemoThrashStep(t *testing.T) {
-	var out strings.Builder
-	cmd := newDemo()
-	cmd.SetOut(&out)
-	cmd.SetContext(context.Background())
-	require.NoError(t, demoThrash(cmd))
-	assert.Contains(t, out.String(), "   1              61.3            61.3")
-	assert.Contains(t, out.String(), "  10               0.2            81.0")
-	assert.Contains(t, out.String(), "and collapses; with the working-set control it stays above three quarters of its peak: ok")
-}
