@@ -96,3 +96,14 @@ func (p *aging) Evict(r Ref) PageID {
 	}
 	panic("pager: aging: evict with no resident page")
 }
+
+// Remove takes page id out of its counter group and the load order.
+func (p *aging) Remove(id PageID) {
+	c := p.counter[id]
+	p.l.remove(&p.groups[c], id)
+	if p.groups[c].n == 0 {
+		p.nonzero[c>>6] &^= 1 << (c & 63)
+	}
+	p.loads.remove(&p.byLoad, id)
+	p.r[id] = false
+}

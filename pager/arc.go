@@ -96,7 +96,7 @@ func (a *arc) adapt(x PageID, now uint64) {
 // replace evicts from T1 or T2 into the matching ghost list.
 func (a *arc) replace(x PageID) PageID {
 	t1 := a.len(arcT1)
-	fromT1 := t1 >= 1 && (t1 > a.p || (a.where[x] == arcB2 && t1 == a.p))
+	fromT1 := t1 >= 1 && (t1 > a.p || (x != shrinking && a.where[x] == arcB2 && t1 == a.p))
 	if a.len(arcT2) == 0 {
 		fromT1 = true
 	} else if t1 == 0 {
@@ -114,6 +114,10 @@ func (a *arc) replace(x PageID) PageID {
 
 func (a *arc) Evict(r Ref) PageID {
 	x := r.Page
+	if x == shrinking {
+		// A shrinking budget: REPLACE, with no page coming in.
+		return a.replace(x)
+	}
 	a.grow(x)
 	switch a.where[x] {
 	case arcB1, arcB2:
@@ -152,4 +156,22 @@ func (a *arc) Insert(r Ref) {
 		a.dropLRU(arcB2)
 	}
 	a.move(x, arcT1)
+}
+
+// Remove takes page id out of T1 or T2; it does not become a ghost (it was
+// not replaced).
+func (a *arc) Remove(id PageID) { a.move(id, arcNone) }
+
+// Resize makes c the new budget: p stays at most c, and the ghost lists
+// drop their least recent ids until |T1|+|B1| <= c and the four lists hold
+// at most 2c (the pager has already evicted down to c).
+func (a *arc) Resize(frames int) {
+	a.c = frames
+	a.p = min(a.p, a.c)
+	for a.len(arcT1)+a.len(arcB1) > a.c && a.len(arcB1) > 0 {
+		a.dropLRU(arcB1)
+	}
+	for a.len(arcT1)+a.len(arcT2)+a.len(arcB1)+a.len(arcB2) > 2*a.c && a.len(arcB2) > 0 {
+		a.dropLRU(arcB2)
+	}
 }

@@ -46,6 +46,43 @@ func (f *frameRing) take(s int) PageID {
 	return id
 }
 
+// settle drops the slot of the last eviction if no page filled it: the
+// frame left the ring (the budget shrank, see [Pager.SetFrames]). Evictions
+// and removals settle first, so the ring never holds an empty slot between
+// two of them.
+func (f *frameRing) settle() {
+	if s := f.vacated; s >= 0 {
+		f.vacated = -1
+		f.drop(s)
+	}
+}
+
+// remove takes resident page id's frame out of the ring.
+func (f *frameRing) remove(id PageID) {
+	f.settle()
+	s := int(f.slotOf[id])
+	f.slotOf[id] = -1
+	f.drop(s)
+}
+
+// drop takes slot s out of the ring, the later slots moving down one, so
+// that the frames keep their order; the hand stays on the frame it was on,
+// or, if it was on s, moves to the frame after it. O(frames).
+func (f *frameRing) drop(s int) {
+	copy(f.slots[s:], f.slots[s+1:])
+	f.slots = f.slots[:len(f.slots)-1]
+	f.used--
+	for i := s; i < len(f.slots); i++ {
+		f.slotOf[f.slots[i]] = int32(i)
+	}
+	if f.hand > s {
+		f.hand--
+	}
+	if f.hand >= len(f.slots) {
+		f.hand = 0
+	}
+}
+
 // clock is the second-chance algorithm on a circular list of frames with a
 // hand. Each frame has a reference bit R, set by every access to its page.
 // To evict, the hand looks at its frame: if R is set it clears it and
@@ -89,6 +126,7 @@ func (p *clock) Insert(r Ref) {
 }
 
 func (p *clock) Evict(Ref) PageID {
+	p.f.settle()
 	n := len(p.f.slots)
 	for p.ref[p.f.slots[p.f.hand]] {
 		p.ref[p.f.slots[p.f.hand]] = false
@@ -98,3 +136,13 @@ func (p *clock) Evict(Ref) PageID {
 	}
 	return p.f.take(p.f.hand)
 }
+
+// Remove takes page id's frame out of the ring; the other frames keep their
+// order and R bits.
+func (p *clock) Remove(id PageID) {
+	p.f.remove(id)
+	p.ref[id] = false
+}
+
+// Resize drops the frame of a shrinking budget's last victim.
+func (p *clock) Resize(int) { p.f.settle() }

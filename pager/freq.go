@@ -213,3 +213,21 @@ func (p *nfu) Evict(r Ref) PageID {
 	p.r[v] = false
 	return v
 }
+
+// remove takes page id out of its group.
+func (f *freqBuckets) remove(id PageID) {
+	b := f.of[id]
+	f.l.remove(&f.buckets[b].q, id)
+	f.of[id] = -1
+	f.dropIfEmpty(b)
+}
+
+// Remove takes page id out of its count group.
+func (p *lfu) Remove(id PageID) { p.f.remove(id) }
+
+// Remove takes page id out of its counter group; its R bit goes with it
+// (a stale entry in refd is skipped at the next tick).
+func (p *nfu) Remove(id PageID) {
+	p.f.remove(id)
+	p.r[id] = false
+}

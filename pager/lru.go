@@ -36,3 +36,6 @@ func (p *lru) Evict(Ref) PageID {
 	}
 	return p.l.popBack(&p.q)
 }
+
+// Remove takes page id out of the recency list.
+func (p *lru) Remove(id PageID) { p.l.remove(&p.q, id) }

@@ -101,3 +101,15 @@ func (p *opt) Evict(Ref) PageID {
 	}
 	return v
 }
+
+// Remove takes page id out of the heap.
+func (p *opt) Remove(id PageID) {
+	i, last := int(p.pos[id]), len(p.heap)-1
+	p.swap(i, last)
+	p.heap = p.heap[:last]
+	p.pos[id] = -1
+	if i < last {
+		p.up(i)
+		p.down(i)
+	}
+}

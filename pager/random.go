@@ -31,14 +31,23 @@ func (p *random) Insert(r Ref) {
 }
 
 func (p *random) Evict(Ref) PageID {
-	i := p.bounded(uint64(len(p.pages)))
-	v := p.pages[i]
+	v := p.pages[p.bounded(uint64(len(p.pages)))]
+	p.take(v)
+	return v
+}
+
+// Remove takes page id out of the array as an eviction does: the last page
+// fills its slot.
+func (p *random) Remove(id PageID) { p.take(id) }
+
+// take swap-removes resident page v.
+func (p *random) take(v PageID) {
+	i := p.pos[v]
 	last := p.pages[len(p.pages)-1]
 	p.pages[i] = last
-	p.pos[last] = int32(i)
+	p.pos[last] = i
 	p.pages = p.pages[:len(p.pages)-1]
 	p.pos[v] = -1
-	return v
 }
 
 func (p *random) next() uint64 {

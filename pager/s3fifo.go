@@ -41,8 +41,39 @@ const (
 func (p *s3fifo) Name() string { return "s3fifo" }
 
 func (p *s3fifo) Reset(frames int, _ PageState) {
-	sCap := max(1, frames/10)
-	*p = s3fifo{sCap: sCap, mCap: frames - sCap, gCap: max(frames-sCap, 1), s: newList(), m: newList(), ghost: newList()}
+	*p = s3fifo{s: newList(), m: newList(), ghost: newList()}
+	p.sizes(frames)
+}
+
+// sizes sets the queues' targets for frames frames.
+func (p *s3fifo) sizes(frames int) {
+	p.sCap = max(1, frames/10)
+	p.mCap = frames - p.sCap
+	p.gCap = max(frames-p.sCap, 1)
+}
+
+// Resize sets the queues' targets for the new budget; the ghost queue drops
+// its oldest ids beyond its new size.
+func (p *s3fifo) Resize(frames int) {
+	p.sizes(frames)
+	for p.ghost.n > p.gCap {
+		old := p.g.popBack(&p.ghost)
+		p.where[old] = s3None
+	}
+}
+
+// Remove takes page id out of S or M; it does not join the ghosts (it was
+// not evicted).
+func (p *s3fifo) Remove(id PageID) {
+	switch p.where[id] {
+	case s3Small:
+		p.l.remove(&p.s, id)
+	case s3Main:
+		p.l.remove(&p.m, id)
+	default:
+		panic("pager: s3fifo: remove of a page in neither queue")
+	}
+	p.where[id] = s3None
 }
 
 func (p *s3fifo) grow(id PageID) {

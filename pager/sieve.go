@@ -47,3 +47,13 @@ func (p *sieve) Evict(Ref) PageID {
 	p.l.remove(&p.q, o)
 	return o
 }
+
+// Remove takes page id out of the queue; a hand on it moves on as after an
+// eviction, to the page just newer.
+func (p *sieve) Remove(id PageID) {
+	if p.hand == id {
+		p.hand = p.l.prev(id)
+	}
+	p.l.remove(&p.q, id)
+	p.visited[id] = false
+}

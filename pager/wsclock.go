@@ -253,6 +253,7 @@ func (p *wsclock) findFrom(start int, threshold uint64, wantDirty bool) int {
 }
 
 func (p *wsclock) Evict(r Ref) PageID {
+	p.settle()
 	n := len(p.f.slots)
 	start, now := p.f.hand, r.Time
 	// A slot is old when now - last > tau, that is last < now - tau.
@@ -286,4 +287,75 @@ func (p *wsclock) Evict(r Ref) PageID {
 		v = start
 	}
 	return p.f.take(v)
+}
+
+// Remove takes page id's frame out of the ring; the other frames keep their
+// order, R bits and times of last use. O(frames).
+func (p *wsclock) Remove(id PageID) {
+	p.settle()
+	s := int(p.f.slotOf[id])
+	p.f.slotOf[id] = -1
+	p.drop(s)
+}
+
+// Resize drops the frame of a shrinking budget's last victim. Tau stays
+// what Reset made it.
+func (p *wsclock) Resize(int) { p.settle() }
+
+// settle drops the slot of the last eviction if no page filled it (see
+// frameRing.settle).
+func (p *wsclock) settle() {
+	if s := p.f.vacated; s >= 0 {
+		p.f.vacated = -1
+		p.drop(s)
+	}
+}
+
+// drop takes slot s out of the ring and its per-slot state with it: the
+// later slots move down one, and the blocks' bounds are made exact again.
+func (p *wsclock) drop(s int) {
+	n := len(p.last)
+	p.f.drop(s)
+	copy(p.last[s:], p.last[s+1:])
+	p.last = p.last[:n-1]
+	bitAt := func(b []uint64, i int) uint64 { return b[i>>6] >> (i & 63) & 1 }
+	for i := s; i < n-1; i++ {
+		w, m := i>>6, uint64(1)<<(i&63)
+		p.ref[w] = p.ref[w]&^m | bitAt(p.ref, i+1)<<(i&63)
+		p.class[w] = p.class[w]&^m | bitAt(p.class, i+1)<<(i&63)
+	}
+	w, m := (n-1)>>6, uint64(1)<<((n-1)&63)
+	p.ref[w] &^= m
+	p.class[w] &^= m
+	blocks := (n - 1 + 63) >> 6
+	p.ref, p.class = p.ref[:blocks], p.class[:blocks]
+	p.refs = p.refs[:(blocks+63)>>6]
+	for i := range p.refs {
+		p.refs[i] = 0
+	}
+	for i, word := range p.ref {
+		if word != 0 {
+			p.refs[i>>6] |= 1 << (i & 63)
+		}
+	}
+	p.clean.rebuild(blocks)
+	p.dirty.rebuild(blocks)
+	for i := range n - 1 {
+		if bitAt(p.ref, i) != 0 {
+			continue
+		}
+		if bitAt(p.class, i) != 0 {
+			p.dirty.lower(i>>6, p.last[i])
+		} else {
+			p.clean.lower(i>>6, p.last[i])
+		}
+	}
+}
+
+// rebuild makes b the bounds of blocks blocks holding no slot yet.
+func (b *bounds) rebuild(blocks int) {
+	b.block, b.sup, b.all = b.block[:0], b.sup[:0], noTime
+	for w := range blocks {
+		b.grow(w)
+	}
 }

@@ -45,7 +45,7 @@ func (p *wsclockNaive) Reset(frames int, pages PageState) {
 	if tau == 0 {
 		tau = 2 * uint64(frames)
 	}
-	*p = wsclockNaive{opt: p.opt, tau: tau, ref: make([]bool, frames), last: make([]uint64, frames), pages: pages}
+	*p = wsclockNaive{opt: p.opt, tau: tau, pages: pages}
 	p.f.reset()
 }
 
@@ -53,11 +53,39 @@ func (p *wsclockNaive) Hit(r Ref) { p.ref[p.f.slotOf[r.Page]] = true }
 
 func (p *wsclockNaive) Insert(r Ref) {
 	s := p.f.place(r.Page)
+	if s == len(p.ref) {
+		p.ref, p.last = append(p.ref, false), append(p.last, 0)
+	}
 	p.ref[s] = true
 	p.last[s] = r.Time
 }
 
+// Remove and Resize take frames out of the ring as the fast one does, the
+// per-slot state with them.
+func (p *wsclockNaive) Remove(id PageID) {
+	p.settle()
+	s := int(p.f.slotOf[id])
+	p.f.slotOf[id] = -1
+	p.drop(s)
+}
+
+func (p *wsclockNaive) Resize(int) { p.settle() }
+
+func (p *wsclockNaive) settle() {
+	if s := p.f.vacated; s >= 0 {
+		p.f.vacated = -1
+		p.drop(s)
+	}
+}
+
+func (p *wsclockNaive) drop(s int) {
+	p.f.drop(s)
+	p.ref = slices.Delete(p.ref, s, s+1)
+	p.last = slices.Delete(p.last, s, s+1)
+}
+
 func (p *wsclockNaive) Evict(r Ref) PageID {
+	p.settle()
 	n := len(p.f.slots)
 	start := p.f.hand
 	oldDirty, clean := -1, -1

@@ -46,7 +46,18 @@ few lines of explanation each, and checks them (exit status 1 if a check fails).
 			fmt.Fprintln(w, "In real mode every access is a real load on a region that starts PROT_NONE, and every")
 			fmt.Fprintln(w, "fault is a real hardware fault caught in user space (USER-FAULTS).")
 			fmt.Fprintln(w)
-			return demoPaging(cmd)
+			if err := demoPaging(cmd); err != nil {
+				return err
+			}
+			if err := ctxErr(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "== 4. Many processes, one memory: thrashing (vmsim thrash)")
+			fmt.Fprintln(w, "1 to 10 processes of 20-page loops on 100 frames: utilisation rises, then collapses once the")
+			fmt.Fprintln(w, "loops no longer fit; the working-set control suspends processes instead.")
+			fmt.Fprintln(w)
+			return demoThrash(cmd)
 		},
 	}
 }

@@ -44,6 +44,8 @@ space, and it runs the classic mmap exercises of an operating systems course.`,
 	})
 	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCheck(), newServe(), newCp(), newGen(), newConvert())
 	root.CompletionOptions.DisableDefaultCmd = true
+	// Many processes on one memory.
+	root.AddCommand(newMulti(), newThrash())
 	return root
 }
 

@@ -18,6 +18,8 @@ const (
 	Hit Op = iota + 1
 	Insert
 	Evict
+	// Remove is a page released without being a victim (pager.Remover).
+	Remove
 )
 
 func (o Op) String() string {
@@ -28,6 +30,8 @@ func (o Op) String() string {
 		return "insert"
 	case Evict:
 		return "evict"
+	case Remove:
+		return "remove"
 	}
 	return fmt.Sprintf("Op(%d)", uint8(o))
 }
