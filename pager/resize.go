@@ -107,13 +107,8 @@ func (p *Pager) SetFrames(n int, now uint64) ([]Eviction, error) {
 				return out, err
 			}
 		}
-		p.state[v] = 0
+		p.evicted(p.state, v, vd, &p.stats)
 		p.used--
-		p.stats.Evictions++
-		if vd {
-			p.stats.Writebacks++
-		}
-		p.victim = v
 		out = append(out, Eviction{Page: v, WroteBack: vd})
 	}
 	p.frames = n
