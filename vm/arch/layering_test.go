@@ -72,8 +72,8 @@ var graph = map[string]rule{
 	"vmsim/pager/live":      {imports: []string{"vmsim/pager", "vmsim/vm", "vmsim/vm/arch", "vmsim/faults", "vmsim/traces"}, never: append([]string{"github.com/cilium/ebpf", "vmsim/vm/probe"}, cli...)},
 	// The kernel's own paging of a trace on plain memory.
 	"vmsim/pager/plain": {imports: []string{"vmsim/pager", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/probe"}, never: append([]string{"vmsim/pager/live", "vmsim/faults"}, cli...)},
-	// Many processes (to come): the one step function, and no vm.
-	"vmsim/pager/multi": {imports: []string{"vmsim/pager", "vmsim/traces", "vmsim/vm/arch"}, never: append(slices.Clone(osSide), cli...), future: true},
+	// Many processes: the one step function, and no vm.
+	"vmsim/pager/multi": {imports: []string{"vmsim/pager", "vmsim/traces", "vmsim/traces/gen", "vmsim/vm/arch"}, never: append(slices.Clone(osSide), cli...)},
 	// The documentation's programs (docs/c), embedded: std only.
 	"vmsim/docs": {never: append(slices.Clone(osSide), policySide...)},
 	// The front: wiring, everything.
