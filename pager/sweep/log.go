@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // Log is a results file open for appending, as a resumed shard uses it.
@@ -19,13 +20,16 @@ type Log struct {
 // them, and appending to it would bury the damage.
 var ErrDamaged = errors.New("damaged results file")
 
-// OpenLog opens the results file at path for appending, creating it if it
-// does not exist, and returns what it holds. An incomplete last line (a
+// OpenLog opens the results file at path for appending, creating it (and
+// its directory) if it does not exist, and returns what it holds. An incomplete last line (a
 // run stopped in the middle of writing it) is cut off, so that the next
 // record starts a line of its own: the File's Torn says which line that
 // was. A bad line before the end is refused: the error is the first
 // [*ParseError], wrapped with [ErrDamaged] and the count of bad lines.
 func OpenLog(path string) (*Log, *File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, nil, err

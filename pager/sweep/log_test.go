@@ -10,10 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestOpenLogStartsAFile: a file that does not exist is created empty, and
+// TestOpenLogStartsAFile: a file that does not exist is created empty (its
+// directory too), and
 // what is appended is there, whole lines, once the log is closed.
 func TestOpenLogStartsAFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "r.jsonl")
+	path := filepath.Join(t.TempDir(), "results", "r.jsonl")
 	l, got, err := OpenLog(path)
 	require.NoError(t, err)
 	assert.Empty(t, got.Records)
