@@ -32,7 +32,8 @@
 // least loaded shard. A trace stays whole in one shard (one decoding pass
 // for all its configurations) unless it alone is more than a shard's share
 // of the work: then its configurations are split into as many parts as it
-// has shares. Every job falls in exactly one shard, whatever N.
+// has shares, and parts that land in the same shard are joined again.
+// Every job falls in exactly one shard, whatever N.
 //
 // # Records and files
 //

@@ -65,8 +65,9 @@ type Unit struct {
 	Trace *Trace
 	// Configs are the configurations run on it.
 	Configs []pager.Config
-	// Part is which part of Parts of the trace's configurations this is,
-	// from 0; Parts is 1 for a trace that is not split.
+	// Parts is the number of shards the trace's configurations are
+	// spread over (1 for a trace kept whole), and Part which of them this
+	// unit is, from 0, in the order of the shards.
 	Part, Parts int
 }
 
@@ -98,8 +99,9 @@ func blocks(size int64) uint64 { return uint64(max(size, 0))/4096 + 1 }
 // unless the trace alone is more than a shard's share. Parts are dealt
 // largest first (bytes × configurations), each to the least loaded shard
 // (the lowest index on a tie): the longest-processing-time rule, whose
-// most loaded shard is within 4/3 of the best possible. Within a shard,
-// units are in order of trace name, then part.
+// most loaded shard is within 4/3 of the best possible. Parts of one trace
+// dealt to the same shard are one unit again (one pass). Within a shard,
+// units are in order of trace name.
 func (s *Spec) Partition(n int) [][]Unit {
 	shards := make([][]Unit, n)
 	if n < 1 || len(s.Traces) == 0 || len(s.Configs) == 0 {
@@ -136,10 +138,31 @@ func (s *Spec) Partition(n int) [][]Unit {
 		least.load += u.weight()
 		heap.Fix(&load, 0)
 	}
-	for _, sh := range shards {
+	spread := map[*Trace]int{} // shards each trace is in
+	for i, sh := range shards {
+		// Parts in order, so that one trace's are next to each other and
+		// their configurations, joined, stay in order.
 		slices.SortFunc(sh, func(a, b Unit) int {
 			return cmp.Or(cmp.Compare(a.Trace.Name, b.Trace.Name), cmp.Compare(a.Part, b.Part))
 		})
+		var joined []Unit
+		for _, u := range sh {
+			if k := len(joined) - 1; k >= 0 && joined[k].Trace == u.Trace {
+				joined[k].Configs = append(slices.Clip(joined[k].Configs), u.Configs...)
+				continue
+			}
+			joined = append(joined, u)
+		}
+		for k := range joined {
+			joined[k].Part = spread[joined[k].Trace]
+			spread[joined[k].Trace]++
+		}
+		shards[i] = joined
+	}
+	for _, sh := range shards {
+		for k := range sh {
+			sh[k].Parts = spread[sh[k].Trace]
+		}
 	}
 	return shards
 }

@@ -67,36 +67,49 @@ type traceConfig struct {
 
 // TestPartitionCoversEveryJobOnce: whatever the traces, configurations and
 // number of shards, every (trace, configuration) is in exactly one unit of
-// one shard; a trace's parts are consecutive runs of its configurations;
-// and the same sweep gives the same partition.
+// one shard; a shard has at most one unit (one pass) per trace, its
+// configurations in the order of records; a trace's units are numbered
+// 0 to Parts-1 across the shards; and the same sweep gives the same
+// partition.
 func TestPartitionCoversEveryJobOnce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 200 {
+	for range 300 {
 		s := randomSpec(rng, 1+rng.IntN(30), 1+rng.IntN(20))
 		n := 1 + rng.IntN(40)
 		parts := s.Partition(n)
 		require.Len(t, parts, n)
 		seen := map[traceConfig]int{}
+		numbers := map[string][]int{}
 		for _, units := range parts {
+			var names []string
 			for _, u := range units {
-				require.Greater(t, u.Parts, u.Part)
-				per := len(s.Configs)
-				from, to := u.Part*per/u.Parts, (u.Part+1)*per/u.Parts
-				assert.Equal(t, s.Configs[from:to], u.Configs, "part %d/%d of %s", u.Part, u.Parts, u.Trace.Name)
+				names = append(names, u.Trace.Name)
+				assert.True(t, slices.IsSortedFunc(u.Configs, compareConfigs), "%s: configurations in order", u.Trace.Name)
+				numbers[u.Trace.Name] = append(numbers[u.Trace.Name], u.Part)
 				for _, c := range u.Configs {
 					seen[traceConfig{u.Trace.Name, c}]++
 				}
-			}
-			assert.True(t, slices.IsSortedFunc(units, func(a, b Unit) int {
-				if a.Trace.Name != b.Trace.Name {
-					return map[bool]int{true: -1, false: 1}[a.Trace.Name < b.Trace.Name]
+				for _, other := range parts {
+					for _, v := range other {
+						if v.Trace == u.Trace {
+							assert.Equal(t, u.Parts, v.Parts)
+						}
+					}
 				}
-				return a.Part - b.Part
-			}), "a shard's units are in order of trace, then part")
+			}
+			assert.True(t, slices.IsSorted(names), "units in order of trace, each trace once: %v", names)
+			assert.Len(t, slices.Compact(slices.Clone(names)), len(names))
 		}
 		require.Len(t, seen, len(s.Traces)*len(s.Configs), "%d traces, %d configurations, %d shards", len(s.Traces), len(s.Configs), n)
 		for k, times := range seen {
 			require.Equal(t, 1, times, "%v", k)
+		}
+		for name, got := range numbers {
+			want := make([]int, len(got))
+			for i := range want {
+				want[i] = i
+			}
+			assert.Equal(t, want, got, "%s: parts 0, 1, ... in the order of the shards", name)
 		}
 		assert.Equal(t, names(parts), names(s.Partition(n)), "the same sweep, the same partition")
 	}
@@ -159,6 +172,18 @@ func TestPartitionKeepsTracesWhole(t *testing.T) {
 		// Four equal parts of big, one per shard; small then goes to the
 		// lowest of four equal loads.
 		assert.Equal(t, [][]string{{"big 0/4", "small 0/1"}, {"big 1/4"}, {"big 2/4"}, {"big 3/4"}}, names(parts))
+	})
+	t.Run("parts of a trace dealt to one shard are one pass", func(t *testing.T) {
+		// Six traces, the largest a little over a shard's share: cut in
+		// two, and its halves, each a little lighter than z3, are dealt
+		// after it, both to the shard left least loaded.
+		s := &Spec{Configs: cfgs}
+		for i := range 6 {
+			s.Traces = append(s.Traces, Trace{Name: fmt.Sprintf("z%d", i+1), Size: int64(i+1)*800_000 + 16_032})
+		}
+		parts := s.Partition(4)
+		assert.Equal(t, [][]string{{"z5 0/1"}, {"z1 0/1", "z4 0/1"}, {"z2 0/1", "z3 0/1"}, {"z6 0/1"}}, names(parts))
+		assert.Equal(t, cfgs, parts[3][0].Configs)
 	})
 	t.Run("more shards than jobs: some shards are empty", func(t *testing.T) {
 		s := &Spec{Traces: []Trace{{Name: "a", Size: 100}}, Configs: cfgs[:2]}
