@@ -30,9 +30,10 @@ type RunOptions struct {
 
 // Summary counts what [Run] did.
 type Summary struct {
-	// Jobs are the jobs of the units; Done those skipped as already done;
-	// Same those skipped as another trace's with the same bytes; Ran those
-	// run and emitted.
+	// Jobs are all the jobs of the units; Done those skipped as already
+	// done; Same those skipped as another trace's with the same bytes; Ran
+	// those run and emitted. Jobs - Done - Same - Ran are left when Run
+	// stops early.
 	Jobs, Done, Same, Ran int
 	// Passes are the passes over traces made.
 	Passes int
@@ -48,11 +49,13 @@ type Summary struct {
 // whole, the runs of the unit under way that finished).
 func Run(ctx context.Context, units []Unit, o RunOptions) (Summary, error) {
 	var sum Summary
+	for _, u := range units {
+		sum.Jobs += len(u.Configs)
+	}
 	claimed := map[string]bool{}
 	for _, u := range units {
 		var todo []Job
 		for _, j := range u.Jobs(o.Decoding) {
-			sum.Jobs++
 			id := j.ID()
 			switch {
 			case o.Done != nil && o.Done(id):

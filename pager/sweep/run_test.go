@@ -141,7 +141,7 @@ func TestRunStopsBetweenUnits(t *testing.T) {
 	assert.Equal(t, []string{"a.pages"}, o.opened)
 	require.Len(t, emits, 1)
 	assert.Len(t, emits[0], 6)
-	assert.Equal(t, 6, sum.Ran)
+	assert.Equal(t, Summary{Jobs: 18, Ran: 6, Passes: 1}, sum, "12 left")
 }
 
 // TestRunReportsFailures: a trace that cannot be opened, or an emit that
