@@ -266,7 +266,7 @@ func runSweep(cmd *cobra.Command, f sweepFlags, args []string) error {
 // describeRun says what a shard did, in a few words.
 func describeRun(s sweep.Summary, resume string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d jobs: %d run", s.Jobs, s.Ran)
+	fmt.Fprintf(&b, "%s: %d run", count(s.Jobs, "job"), s.Ran)
 	if s.Done > 0 {
 		fmt.Fprintf(&b, ", %d already in %s", s.Done, resume)
 	}
