@@ -24,7 +24,8 @@ func requireSlurm(t *testing.T) {
 	vmtest.RequireTool(t, "sbatch", "slurm-wlm")
 	out, err := exec.Command("scontrol", "ping").CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("is UP")) {
-		vmtest.Missing(t, fmt.Sprintf("a running Slurm cluster (scontrol ping: %s; start one on this machine, as root, with .ci/slurm-up)", strings.TrimSpace(string(out))))
+		first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+		vmtest.Missing(t, fmt.Sprintf("a running Slurm cluster (scontrol ping: %s; start one on this machine, as root, with .ci/slurm-up)", first))
 	}
 	out, err = exec.Command("sinfo", "-h", "-o", "%T").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "idle") && !strings.Contains(string(out), "mixed") {
