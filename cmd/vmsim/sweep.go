@@ -134,9 +134,10 @@ next batch of accesses: the records of the traces finished are on disk, and
 vmsim exits with 130 or 143. --plan prints the whole partition into the N
 shards of --shard, and runs nothing.
 
-Records: job, trace, sha256, policy, frames, mode, accesses, reads, writes,
-hits, faults, evictions, writebacks, protection_faults, miss_ratio, seed,
-tick, tau, format, page_size, no_instr, limit. See docs/cluster.md for Slurm
+Records: job, then the fields of vmsim replay -o json (trace, policy, frames,
+mode, accesses, reads, writes, hits, faults, evictions, writebacks,
+protection_faults, miss_ratio), then sha256, seed, tick, tau, format,
+page_size, no_instr, limit. See docs/cluster.md for Slurm
 job arrays and Kubernetes Indexed Jobs.`,
 		Example: `  vmsim sweep -p all -f 4:64:4 traces/*.vmt > results.jsonl
   vmsim sweep -m traces.list -p lru,opt -f 8,16 --shard 0/4 --resume shard-0.jsonl
@@ -151,15 +152,8 @@ job arrays and Kubernetes Indexed Jobs.`,
 	fl.StringVar(&f.shard, "shard", "0/1", "run part `I/N` of the sweep (I from 0 to N-1)")
 	fl.StringVar(&f.resume, "resume", "", "append records to `FILE`, skipping the jobs whose records it has (it need not exist)")
 	fl.BoolVar(&f.plan, "plan", false, "print the partition into the N shards of --shard (each shard's passes over traces) and run nothing")
-	fl.StringVar(&f.maxMemory, "max-memory", "", "most memory a trace read whole may take (opt without next uses), like 4GiB (default: half of this machine's memory)")
+	fl.StringVar(&f.maxMemory, "max-memory", "", "the most memory a trace read whole may take (opt without next uses): a `SIZE` like 4GiB (default: half of this machine's memory)")
 	return cmd
-}
-
-// sweepShard is the checked command line of a sweep.
-type sweepShard struct {
-	spec   *sweep.Spec
-	shard  sweep.Shard
-	budget uint64
 }
 
 // checkSweep checks a sweep's command line without reading any file.

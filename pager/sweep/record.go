@@ -16,29 +16,30 @@ import (
 	"vmsim/vm/arch"
 )
 
-// Record is one finished job: a line of a sweep's JSON Lines output. Its
-// first fields are those of vmsim replay -o json (trace, policy, frames,
-// mode and the counters), so that what reads one reads the other; then
-// come the job's id, the trace's hash and every option that the id covers.
+// Record is one finished job: a line of a sweep's JSON Lines output. After
+// the job's id come the fields of vmsim replay -o json, in its order
+// (trace, policy, frames, mode and the counters), so that what reads one
+// reads the other; then the trace's hash and every option that the id
+// covers.
 type Record struct {
 	// Job is the job's id ([Job.ID]).
-	Job   string `json:"job"`
-	Trace string `json:"trace"`
-	// SHA256 is the hash of the trace file's bytes.
-	SHA256 string `json:"sha256"`
+	Job    string `json:"job"`
+	Trace  string `json:"trace"`
 	Policy string `json:"policy"`
 	Frames int    `json:"frames"`
 	// Mode is "sim": sweeps run in simulation.
 	Mode string `json:"mode"`
 	pager.Stats
 	MissRatio float64 `json:"miss_ratio"`
-	Seed      uint64  `json:"seed"`
-	Tick      uint64  `json:"tick"`
-	Tau       uint64  `json:"tau"`
-	Format    string  `json:"format"`
-	PageSize  uint64  `json:"page_size"`
-	NoInstr   bool    `json:"no_instr"`
-	Limit     uint64  `json:"limit"`
+	// SHA256 is the hash of the trace file's bytes.
+	SHA256   string `json:"sha256"`
+	Seed     uint64 `json:"seed"`
+	Tick     uint64 `json:"tick"`
+	Tau      uint64 `json:"tau"`
+	Format   string `json:"format"`
+	PageSize uint64 `json:"page_size"`
+	NoInstr  bool   `json:"no_instr"`
+	Limit    uint64 `json:"limit"`
 }
 
 // NewRecord returns the record of job j with the counters st.

@@ -39,12 +39,12 @@ func TestRecordRoundTrip(t *testing.T) {
 	assert.Equal(t, 0.5, got.MissRatio)
 }
 
-// TestRecordStartsAsReplayDoes: the first fields are those of replay -o
+// TestRecordStartsAsReplayDoes: after the id come the fields of replay -o
 // json, in its order, then the job's own.
 func TestRecordStartsAsReplayDoes(t *testing.T) {
 	line := string(NewRecord(aJob(), pager.Stats{}).AppendLine(nil))
 	var at []int
-	for _, k := range []string{"job", "trace", "sha256", "policy", "frames", "mode", "accesses", "reads", "writes", "hits", "faults", "evictions", "writebacks", "protection_faults", "miss_ratio", "seed", "tick", "tau", "format", "page_size", "no_instr", "limit"} {
+	for _, k := range []string{"job", "trace", "policy", "frames", "mode", "accesses", "reads", "writes", "hits", "faults", "evictions", "writebacks", "protection_faults", "miss_ratio", "sha256", "seed", "tick", "tau", "format", "page_size", "no_instr", "limit"} {
 		i := strings.Index(line, `"`+k+`":`)
 		require.GreaterOrEqual(t, i, 0, "field %s in %s", k, line)
 		at = append(at, i)
