@@ -191,14 +191,6 @@ func runSweep(cmd *cobra.Command, f sweepFlags, args []string) error {
 	units := parts[shard.Index]
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
-	var own []*sweep.Trace
-	for _, u := range units {
-		own = append(own, u.Trace)
-	}
-	if err := sweep.Hash(ctx, own); err != nil {
-		return err
-	}
-
 	emit := func(recs []sweep.Record) error {
 		var b []byte
 		for _, r := range recs {
@@ -209,11 +201,12 @@ func runSweep(cmd *cobra.Command, f sweepFlags, args []string) error {
 	}
 	var done map[string]bool
 	if f.resume != "" {
-		log, got, err := sweep.OpenLog(f.resume)
+		// Before hashing: a damaged file stops the run at once.
+		out, got, err := sweep.OpenLog(f.resume)
 		if err != nil {
 			return err
 		}
-		defer log.Close()
+		defer out.Close()
 		if got.Torn > 0 {
 			fmt.Fprintf(stderr, "vmsim: sweep: %s:%d: an incomplete last line (the run that wrote it was stopped in the middle): cut off, its job runs again\n", f.resume, got.Torn)
 		}
@@ -221,7 +214,14 @@ func runSweep(cmd *cobra.Command, f sweepFlags, args []string) error {
 		for _, r := range got.Records {
 			done[r.Job] = true
 		}
-		emit = log.Append
+		emit = out.Append
+	}
+	var own []*sweep.Trace
+	for _, u := range units {
+		own = append(own, u.Trace)
+	}
+	if err := sweep.Hash(ctx, own); err != nil {
+		return err
 	}
 
 	var cur struct {
