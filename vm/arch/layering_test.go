@@ -74,11 +74,15 @@ var graph = map[string]rule{
 	"vmsim/pager/plain": {imports: []string{"vmsim/pager", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/probe"}, never: append([]string{"vmsim/pager/live", "vmsim/faults"}, cli...)},
 	// Many processes: the one step function, and no vm.
 	"vmsim/pager/multi": {imports: []string{"vmsim/pager", "vmsim/traces", "vmsim/traces/gen", "vmsim/vm/arch"}, never: append(slices.Clone(osSide), cli...)},
+	// Sweeps: job ids, shards, resumable records, merging; pure Go, no
+	// scheduler and no CLI.
+	"vmsim/pager/sweep": {imports: []string{"vmsim/pager", "vmsim/traces", "vmsim/vm/arch"}, never: append(slices.Clone(osSide), cli...)},
+
 	// The documentation's programs (docs/c), embedded: std only.
 	"vmsim/docs": {never: append(slices.Clone(osSide), policySide...)},
 	// The front: wiring, everything.
 	"vmsim/cmd/vmsim": {
-		imports: []string{"vmsim/pager", "vmsim/pager/live", "vmsim/pager/plain", "vmsim/pager/multi", "vmsim/traces", "vmsim/traces/gen", "vmsim/traces/mrc", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/exercise", "vmsim/vm/exercise/check", "vmsim/vm/observe", "vmsim/vm/mmapcp", "vmsim/vm/probe", "vmsim/faults", "vmsim/cmd/vmsim/web", "vmsim/docs"},
+		imports: []string{"vmsim/pager", "vmsim/pager/live", "vmsim/pager/plain", "vmsim/pager/multi", "vmsim/pager/sweep", "vmsim/traces", "vmsim/traces/gen", "vmsim/traces/mrc", "vmsim/vm", "vmsim/vm/arch", "vmsim/vm/exercise", "vmsim/vm/exercise/check", "vmsim/vm/observe", "vmsim/vm/mmapcp", "vmsim/vm/probe", "vmsim/faults", "vmsim/cmd/vmsim/web", "vmsim/docs"},
 		third:   []string{"github.com/spf13/cobra", "github.com/schollz/progressbar", "golang.org/x/term", "gonum.org/v1/plot", "golang.org/x/sys/unix"},
 	},
 	// The classroom: HTTP over the step function, the page embedded; no
