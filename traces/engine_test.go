@@ -12,8 +12,16 @@ import (
 
 // TestOracleNextUsesDriveOPT replays the oracle Belady string through the
 // engine, which takes OPT's next uses from the reader, and compares with the
-// same string in the pages format, whose next uses the engine computes.
+// same string in the pages format, whose next uses the engine computes; the
+// oracle trace counts positions from 1 (libCacheSim's traceConv) or from 0
+// (other generators), detected.
 func TestOracleNextUsesDriveOPT(t *testing.T) {
+	for _, file := range []string{"testdata/belady.oracle", "testdata/belady-0based.oracle"} {
+		t.Run(file, func(t *testing.T) { testOracleNextUsesDriveOPT(t, file) })
+	}
+}
+
+func testOracleNextUsesDriveOPT(t *testing.T, file string) {
 	cfgs := []pager.Config{{Policy: "opt", Frames: 3}, {Policy: "opt", Frames: 4}, {Policy: "fifo", Frames: 3}}
 	replay := func(path string) []pager.Result {
 		r, c, err := traces.Open(path, nil)
@@ -23,7 +31,7 @@ func TestOracleNextUsesDriveOPT(t *testing.T) {
 		require.NoError(t, err)
 		return res
 	}
-	oracle := replay("testdata/belady.oracle")
+	oracle := replay(file)
 	pages := replay("testdata/belady.pages")
 	require.Len(t, oracle, len(cfgs))
 	for i := range cfgs {

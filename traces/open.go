@@ -317,7 +317,7 @@ func plausibleOracle(head []byte, size int64) bool {
 	}
 	for i := range n {
 		nx := int64(binary.LittleEndian.Uint64(head[i*OracleRecordSize+16:]))
-		if nx != -1 && nx != math.MaxInt64 && (nx < 0 || nx <= int64(i)+1 || nx > limit) {
+		if nx != -1 && nx != math.MaxInt64 && (nx <= int64(i) || nx > limit) {
 			return false
 		}
 	}

@@ -23,6 +23,7 @@ func TestDetect(t *testing.T) {
 		{"vmt magic", vmtBytes(hdr4k(), 2), -1, FormatVMT},
 		{"oracle records", belady, int64(len(belady)), FormatOracle},
 		{"oracle of unknown size", belady[:50], -1, FormatOracle},
+		{"oracle counted from 0", oracleBytes(oracleRec{0, 1, 1, 1}, oracleRec{0, 1, 1, -1}), 48, FormatOracle},
 		{"valgrind banner", []byte("==123== Lackey, an example Valgrind tool\nI  0401ab70,3\n"), -1, FormatLackey},
 		{"lackey records without banner", []byte(" L 0401ab70,8\n"), -1, FormatLackey},
 		{"lackey instruction first", []byte("I  0401ab70,3\n S 1fff000758,8\n"), -1, FormatLackey},
@@ -51,7 +52,7 @@ func TestDetectUnknownBinary(t *testing.T) {
 		size int64
 	}{
 		{"oracle of the wrong size", belady, int64(len(belady)) + 1},
-		{"next access before its record", oracleBytes(oracleRec{0, 1, 1, 1}), 24},
+		{"next access at its own record", oracleBytes(oracleRec{0, 1, 1, 0}), 24},
 		{"short binary", []byte{0, 1, 2}, 3},
 		{"elf header", []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00"), 32},
 		{"next access past the end of the file", oracleBytes(oracleRec{0, 1, 1, 3}, oracleRec{0, 1, 1, -1}), 48},
