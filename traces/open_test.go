@@ -277,3 +277,53 @@ func TestAtomicFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 1)
 }
+
+// TestNewFileWriterCompressesByExtension writes a trace in every format
+// under each kind of name: the file starts with the compressor's magic as
+// the extension asks, and reads back whole.
+func TestNewFileWriterCompressesByExtension(t *testing.T) {
+	in := []Access{{5, true}, {1, false}, {5, false}, {1<<40 + 3, true}, {0, false}}
+	names := []struct {
+		name, magic string
+	}{
+		{"t.trace", ""}, {"t.trace.gz", gzipMagic}, {"T.TRACE.GZ", gzipMagic}, {"t.trace.zst", zstdMagic},
+	}
+	for _, format := range WriterFormats() {
+		for _, n := range names {
+			t.Run(format+"/"+n.name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), n.name)
+				f, err := CreateAtomic(path)
+				require.NoError(t, err)
+				defer f.Abort()
+				w, err := NewFileWriter(path, format, f, nil)
+				require.NoError(t, err)
+				require.NoError(t, w.Write(in))
+				require.NoError(t, w.Close())
+				require.NoError(t, f.Commit())
+
+				raw, err := os.ReadFile(path)
+				require.NoError(t, err)
+				if n.magic != "" {
+					assert.True(t, bytes.HasPrefix(raw, []byte(n.magic)), "compressed as the name says")
+				} else {
+					assert.False(t, bytes.HasPrefix(raw, []byte(gzipMagic)) || bytes.HasPrefix(raw, []byte(zstdMagic)), "not compressed")
+				}
+				got, err := openAll(t, path, nil)
+				require.NoError(t, err)
+				want := in
+				if format == FormatOracle {
+					want = withoutWrites(in)
+				}
+				assert.Equal(t, want, got)
+			})
+		}
+	}
+}
+
+func TestCompressionOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"a.pages": "", "a.pages.gz": CompressGzip, "dir.gz/a": "", "a.vmt.zst": CompressZstd, "A.ZST": CompressZstd, "-": "",
+	} {
+		assert.Equal(t, want, CompressionOf(path), path)
+	}
+}
