@@ -28,7 +28,10 @@ type PagesReader struct {
 	line int
 	// inComment is set between a # and the end of its line.
 	inComment bool
-	err       error // sticky error, returned after the accesses before it
+	// started is set once a byte-order mark at the start has been looked
+	// for (and skipped).
+	started bool
+	err     error // sticky error, returned after the accesses before it
 }
 
 // NewPagesReader returns a reader of the pages format from src; name names
@@ -66,6 +69,15 @@ func isSep(c byte) bool {
 
 // Read implements Reader.
 func (p *PagesReader) Read(out []Access) (int, error) {
+	if !p.started {
+		for p.w-p.r < len(utf8BOM) && !p.eof && p.err == nil {
+			p.err = p.fill()
+		}
+		if bytes.HasPrefix(p.buf[p.r:p.w], []byte(utf8BOM)) {
+			p.r += len(utf8BOM)
+		}
+		p.started = true
+	}
 	n := 0
 	for n < len(out) && p.err == nil {
 		if p.r == p.w {
