@@ -373,7 +373,7 @@ func TestDetectedFormatInErrors(t *testing.T) {
 	assert.Equal(t, 3, pe.Line)
 	assert.Equal(t, FormatPages, pe.Detected)
 	assert.Equal(t, 2, pe.DetectedLine)
-	assert.Contains(t, err.Error(), "read as pages, the format detected from line 2")
+	assert.Contains(t, err.Error(), "(format detected as pages from line 2)")
 
 	r, c, err = NewReader(strings.NewReader(in), "t.trace", &OpenOptions{Format: FormatPages})
 	require.NoError(t, err)

@@ -74,9 +74,9 @@ func (e *ParseError) Error() string {
 	}
 	switch {
 	case e.Detected != "" && e.DetectedLine > 0:
-		msg += fmt.Sprintf(" (read as %s, the format detected from line %d; name the format if that is wrong)", e.Detected, e.DetectedLine)
+		msg += fmt.Sprintf(" (format detected as %s from line %d)", e.Detected, e.DetectedLine)
 	case e.Detected != "":
-		msg += fmt.Sprintf(" (read as %s, the format detected; name the format if that is wrong)", e.Detected)
+		msg += fmt.Sprintf(" (format detected as %s)", e.Detected)
 	}
 	return msg
 }
