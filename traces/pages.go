@@ -67,6 +67,84 @@ func isSep(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f' || c == '\v'
 }
 
+// Byte classes of the pages format's scanner, which looks each byte up in a
+// table instead of comparing it with every separator.
+const (
+	pagesOther = iota // a byte of a token other than a decimal digit
+	pagesDigit
+	pagesSep     // white space other than a newline, and commas
+	pagesNewline // ends a line
+	pagesHash    // starts a comment
+)
+
+var pagesClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = pagesDigit
+	}
+	for _, c := range " \t\r,\f\v" {
+		t[c] = pagesSep
+	}
+	t['\n'] = pagesNewline
+	t['#'] = pagesHash
+	return t
+}()
+
+// scan is Read's fast path: it skips separators and parses decimal tokens
+// of at most 19 digits (which cannot overflow) with an optional r or w,
+// within the buffered block, into out[n:]. It stops at anything else (a
+// comment, hex, a longer number, a token cut by the end of the block, bad
+// input), which the general path takes, and returns the new n.
+func (p *PagesReader) scan(out []Access, n int) int {
+	buf, r, w := p.buf[:p.w], p.r, p.w
+	line := p.line
+	for n < len(out) && r < w {
+		switch pagesClass[buf[r]] {
+		case pagesSep:
+			r++
+			continue
+		case pagesNewline:
+			line++
+			r++
+			continue
+		case pagesDigit:
+		default:
+			p.r, p.line = r, line
+			return n
+		}
+		i, v := r, uint64(0)
+		for i < w && i-r < 19 {
+			d := buf[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+			i++
+		}
+		write := false
+		if i < w {
+			switch buf[i] {
+			case 'w', 'W':
+				write = true
+				i++
+			case 'r', 'R':
+				i++
+			}
+		}
+		if i < w {
+			if pagesClass[buf[i]] < pagesSep {
+				break // more token: the general path parses or rejects it
+			}
+		} else if !p.eof {
+			break // the token may go on in the next block
+		}
+		out[n] = Access{Page: arch.PageNum(v), Write: write}
+		n++
+		r = i
+	}
+	p.r, p.line = r, line
+	return n
+}
+
 // Read implements Reader.
 func (p *PagesReader) Read(out []Access) (int, error) {
 	if !p.started {
@@ -97,6 +175,9 @@ func (p *PagesReader) Read(out []Access) (int, error) {
 			}
 			p.r += i
 			p.inComment = false
+			continue
+		}
+		if n = p.scan(out, n); n == len(out) || p.r == p.w {
 			continue
 		}
 		c := p.buf[p.r]
