@@ -127,6 +127,9 @@ type DenseReader interface {
 	// 2... in the order of the pages' first accesses, every id at most one
 	// more than the largest before it.
 	ReadDense(buf []Access) (int, error)
+	// Pages returns the page number of each id given so far, indexed by
+	// id: a view that the next ReadDense may extend (do not modify it).
+	Pages() []arch.PageNum
 }
 
 // Counter is implemented by readers of formats that say how many accesses
