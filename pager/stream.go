@@ -229,20 +229,35 @@ func Load(name string, r traces.Reader, progress func(uint64)) (*Trace, error) {
 	if hasNext {
 		nextBuf = make([]uint64, len(buf))
 	}
+	dr, dense := r.(traces.DenseReader)
+	if dense {
+		if ok, err := dr.Dense(); err != nil || !ok || hasNext {
+			dense = false // not dense, or a bad header that Read reports
+		}
+	}
 	for {
 		var n int
 		var err error
-		if hasNext {
+		switch {
+		case hasNext:
 			n, err = nr.ReadNext(buf, nextBuf)
 			next = append(next, nextBuf[:n]...)
-		} else {
+		case dense:
+			n, err = dr.ReadDense(buf)
+		default:
 			n, err = r.Read(buf)
 		}
 		if b.ids.Len() > maxPages-n {
 			return nil, fmt.Errorf("%s: more than %d distinct pages", name, maxPages)
 		}
-		for _, a := range buf[:n] {
-			b.Add(a.Page, a.Write)
+		if dense {
+			if derr := b.addDense(buf[:n], dr.Pages()); derr != nil {
+				return nil, fmt.Errorf("%s: %w", name, derr)
+			}
+		} else {
+			for _, a := range buf[:n] {
+				b.Add(a.Page, a.Write)
+			}
 		}
 		if progress != nil && n > 0 {
 			progress(uint64(b.t.Len()))

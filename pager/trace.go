@@ -104,6 +104,23 @@ func (b *Builder) Add(page arch.PageNum, write bool) {
 	b.t.Writes = append(b.t.Writes, write)
 }
 
+// addDense appends accesses whose pages are dense ids already (a
+// traces.DenseReader's), with no hash table: pages gives the page number of
+// each id so far.
+func (b *Builder) addDense(as []traces.Access, pages []arch.PageNum) error {
+	for _, a := range as {
+		if a.Page >= arch.PageNum(len(b.t.IDs)) {
+			if a.Page != arch.PageNum(len(b.t.IDs)) || int(a.Page) >= len(pages) || len(b.t.IDs) == maxPages {
+				return fmt.Errorf("dense id %d after %d pages: %w", a.Page, len(b.t.IDs), errNotDense)
+			}
+			b.t.IDs = append(b.t.IDs, pages[a.Page])
+		}
+		b.t.Pages = append(b.t.Pages, PageID(a.Page))
+		b.t.Writes = append(b.t.Writes, a.Write)
+	}
+	return nil
+}
+
 // Trace returns the trace built so far. The builder must not be used after.
 func (b *Builder) Trace() *Trace { return &b.t }
 

@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +9,7 @@ import (
 
 	"vmsim/pager"
 	"vmsim/traces"
+	"vmsim/vm/arch"
 )
 
 // TestOracleNextUsesDriveOPT replays the oracle Belady string through the
@@ -40,4 +42,39 @@ func testOracleNextUsesDriveOPT(t *testing.T, file string) {
 	assert.Equal(t, uint64(7), oracle[0].Faults, "OPT, 3 frames")
 	assert.Equal(t, uint64(6), oracle[1].Faults, "OPT, 4 frames")
 	assert.Equal(t, uint64(9), oracle[2].Faults, "FIFO, 3 frames (I2)")
+}
+
+// TestLoadTakesDenseIDs loads a vmt trace, whose reader gives dense ids that
+// Load takes without a hash table of page numbers, and the same accesses as
+// page numbers: the traces must be equal, ids and page table included, and
+// so must OPT's faults.
+func TestLoadTakesDenseIDs(t *testing.T) {
+	var as []traces.Access
+	for i := range 50_000 {
+		p := arch.PageNum((i*7919)%3001) * 4099
+		if i%7 == 0 {
+			p = arch.PageNum(i % 13)
+		}
+		as = append(as, traces.Access{Page: p, Write: i%3 == 0})
+	}
+	var buf bytes.Buffer
+	w, err := traces.NewVMTWriter(&buf, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(as))
+	require.NoError(t, w.Close())
+
+	want, err := pager.Load("t", traces.FromSlice(as), nil)
+	require.NoError(t, err)
+	got, err := pager.Load("t", traces.NewVMTReader(bytes.NewReader(buf.Bytes()), "t.vmt"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, want.Pages, got.Pages)
+	assert.Equal(t, want.Writes, got.Writes)
+	assert.Equal(t, want.IDs, got.IDs)
+
+	cfg := pager.Config{Policy: "opt", Frames: 100}
+	a, err := pager.Run(want, cfg, nil)
+	require.NoError(t, err)
+	b, err := pager.Run(got, cfg, nil)
+	require.NoError(t, err)
+	assert.Equal(t, a.Stats, b.Stats)
 }
