@@ -39,7 +39,7 @@ space, and it runs the classic mmap exercises of an operating systems course.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf(cmd, "%v", err)
 	})
-	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCp(), newGen(), newConvert())
+	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCp(), newGen(), newConvert(), newRecord())
 	root.CompletionOptions.DisableDefaultCmd = true
 	return root
 }
