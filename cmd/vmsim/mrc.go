@@ -21,6 +21,7 @@ type mrcFlags struct {
 	seed   uint64
 	output string
 	plot   string
+	plotFlags
 }
 
 func newMRC() *cobra.Command {
@@ -49,7 +50,8 @@ Without --frames, the curve is printed at powers of two and 32 evenly spaced
 frame counts up to the number of distinct pages.`,
 		Example: `  vmsim mrc trace.pages
   vmsim mrc -f 1:64 -o csv trace.pages
-  vmsim mrc --sample 0.01 --plot mrc.svg big.pages`,
+  vmsim mrc --sample 0.01 --plot mrc.svg big.pages
+  vmsim mrc --plot mrc.svg --log-x --log-y sort.vmt.zst`,
 		Args: exactArgs(1, "TRACE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runMRC(cmd, f, args[0]) },
 	}
@@ -59,6 +61,7 @@ frame counts up to the number of distinct pages.`,
 	fl.Uint64Var(&f.seed, "seed", 0, "`SEED` of --sample's hash: another seed samples other pages (default: a fixed one)")
 	fl.StringVarP(&f.output, "output", "o", "table", "table, json (JSON Lines) or csv")
 	fl.StringVar(&f.plot, "plot", "", "also draw the curve to `FILE` (.svg or .png)")
+	addPlotFlags(cmd, &f.plotFlags)
 	addTraceFlags(cmd, &f.traceFlags)
 	return cmd
 }
@@ -82,6 +85,11 @@ func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
 	}
 	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
 		return err
+	}
+	for _, name := range []string{"log-x", "log-y"} {
+		if cmd.Flags().Changed(name) && f.plot == "" {
+			return usageErrorf(cmd, "--%s sets an axis of --plot: give --plot too", name)
+		}
 	}
 	t, err := openTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {
@@ -113,7 +121,7 @@ func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
 		if c.Rate < 1 {
 			title += fmt.Sprintf(" (SHARDS-adj, rate %g)", c.Rate)
 		}
-		return writePlot(f.plot, title, "frames", "miss ratio", []series{s})
+		return writePlotWith(f.plot, title, "frames", "miss ratio", []series{s}, f.plotFlags.options(cmd))
 	}
 	return nil
 }
