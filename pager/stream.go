@@ -169,8 +169,8 @@ func Stream(name string, r traces.Reader, cfgs []Config, opts *StreamOptions) ([
 				n = 0
 			}
 			c.Pages, c.Writes = c.Pages[:n], c.Writes[:n]
+			ids.IDs(buf[:n], c.Pages)
 			for i, a := range buf[:n] {
-				c.Pages[i], _ = ids.ID(a.Page)
 				c.Writes[i] = a.Write
 			}
 			c.Distinct = ids.Len()
@@ -255,9 +255,7 @@ func Load(name string, r traces.Reader, progress func(uint64)) (*Trace, error) {
 				return nil, fmt.Errorf("%s: %w", name, derr)
 			}
 		} else {
-			for _, a := range buf[:n] {
-				b.Add(a.Page, a.Write)
-			}
+			b.addBatch(buf[:n])
 		}
 		if progress != nil && n > 0 {
 			progress(uint64(b.t.Len()))

@@ -2,6 +2,7 @@ package pager
 
 import (
 	"fmt"
+	"slices"
 
 	"vmsim/traces"
 	"vmsim/vm/arch"
@@ -102,6 +103,20 @@ func (b *Builder) ID(page arch.PageNum) PageID {
 func (b *Builder) Add(page arch.PageNum, write bool) {
 	b.t.Pages = append(b.t.Pages, b.ID(page))
 	b.t.Writes = append(b.t.Writes, write)
+}
+
+// addBatch appends accesses, numbering their pages in one batch
+// ([traces.Dense.IDs]) rather than one by one.
+func (b *Builder) addBatch(as []traces.Access) {
+	n := len(b.t.Pages)
+	b.t.Pages = slices.Grow(b.t.Pages, len(as))[:n+len(as)]
+	b.ids.IDs(as, b.t.Pages[n:])
+	for i, a := range as {
+		if int(b.t.Pages[n+i]) == len(b.t.IDs) {
+			b.t.IDs = append(b.t.IDs, a.Page) // a new page
+		}
+		b.t.Writes = append(b.t.Writes, a.Write)
+	}
 }
 
 // addDense appends accesses whose pages are dense ids already (a

@@ -101,19 +101,22 @@ func (m *Dense) find(key arch.PageNum) int {
 
 // ID returns page's id, giving it the next one (Len before the call) if
 // it is new; added reports that.
+// The common case, a page of the direct array seen before, is small enough
+// to be inlined into the caller's loop.
 func (m *Dense) ID(page arch.PageNum) (id uint32, added bool) {
-	if uint64(page) < uint64(len(m.direct)) {
-		if v := m.direct[page]; v != 0 {
-			return v - 1, false
-		}
-		return m.addDirect(page), true
+	if d := m.direct; uint64(page) < uint64(len(d)) && d[page] != 0 {
+		return d[page] - 1, false
 	}
 	return m.idSlow(page)
 }
 
-// idSlow is ID for a page above the direct array: grow the array to it if
-// the ids given allow, else look it up in the hash table.
+// idSlow is ID for a page not in the direct array: a new one of it, one
+// the array can grow to if the ids given allow, else one of the hash
+// table.
 func (m *Dense) idSlow(page arch.PageNum) (uint32, bool) {
+	if uint64(page) < uint64(len(m.direct)) {
+		return m.addDirect(page), true
+	}
 	if limit := m.directLimit(); uint64(page) < limit && nextPow2(uint64(page)+1) <= limit {
 		m.growDirect(nextPow2(uint64(page) + 1))
 		if v := m.direct[page]; v != 0 {
@@ -159,5 +162,21 @@ func (m *Dense) growDirect(size uint64) {
 	m.direct = d
 	if m.hashed > 0 {
 		m.rehash(len(m.slots))
+	}
+}
+
+// IDs sets ids[i] to the id of as[i].Page for each access of as, as ID
+// would one after the other (new pages get the next ids, in order). ids
+// must be at least as long as as. It is ID for a batch, with the common
+// case (a page of the direct array seen before) in its loop rather than
+// behind a call.
+func (m *Dense) IDs(as []Access, ids []uint32) {
+	ids = ids[:len(as)]
+	for i, a := range as {
+		if d := m.direct; uint64(a.Page) < uint64(len(d)) && d[a.Page] != 0 {
+			ids[i] = d[a.Page] - 1
+			continue
+		}
+		ids[i], _ = m.idSlow(a.Page)
 	}
 }

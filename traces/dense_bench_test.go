@@ -34,21 +34,31 @@ func denseBenchKeys(b *testing.B, scrambled bool) []traces.Access {
 	return as
 }
 
-// BenchmarkDense numbers a zipf trace's pages, small page numbers (the
-// direct array) and scrambled 64-bit ids (the hash table).
+// BenchmarkDense numbers a zipf trace's pages one by one (ID) and in
+// batches (IDs), small page numbers (the direct array) and scrambled 64-bit
+// ids (the hash table).
 func BenchmarkDense(b *testing.B) {
 	for _, keys := range []string{"small", "scrambled"} {
-		b.Run("keys="+keys, func(b *testing.B) {
-			as := denseBenchKeys(b, keys == "scrambled")
-			ids := make([]uint32, len(as))
-			b.ReportAllocs()
-			for b.Loop() {
-				m := traces.NewDense()
-				for i, a := range as {
-					ids[i], _ = m.ID(a.Page)
+		for _, lookup := range []string{"one", "batch"} {
+			b.Run("keys="+keys+"/lookup="+lookup, func(b *testing.B) {
+				as := denseBenchKeys(b, keys == "scrambled")
+				ids := make([]uint32, len(as))
+				b.ReportAllocs()
+				for b.Loop() {
+					m := traces.NewDense()
+					if lookup == "batch" {
+						for i := 0; i < len(as); i += 1 << 16 {
+							j := min(i+1<<16, len(as))
+							m.IDs(as[i:j], ids[i:j])
+						}
+						continue
+					}
+					for i, a := range as {
+						ids[i], _ = m.ID(a.Page)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(as)), "ns/access")
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(as)), "ns/access")
+			})
+		}
 	}
 }

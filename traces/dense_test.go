@@ -74,3 +74,28 @@ func TestDenseMovesKeysToTheDirectArray(t *testing.T) {
 	assert.Greater(t, len(m.direct), big, "the direct array covers it now")
 	assert.Equal(t, 0, m.hashed, "and the hash table holds nothing")
 }
+
+// TestDenseIDs checks that the batched lookup gives the ids of one-by-one
+// lookups, new pages included, for batches of every size.
+func TestDenseIDs(t *testing.T) {
+	keys := denseKeys(200_000, 9)
+	one := NewDense()
+	want := make([]uint32, len(keys))
+	for i, k := range keys {
+		want[i], _ = one.ID(k)
+	}
+	batch := NewDense()
+	got := make([]uint32, len(keys))
+	as := make([]Access, len(keys))
+	for i, k := range keys {
+		as[i] = Access{Page: k}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < len(as); {
+		n := min(len(as)-i, rng.IntN(100))
+		batch.IDs(as[i:i+n], got[i:i+n])
+		i += n
+	}
+	assert.Equal(t, want, got)
+	assert.Equal(t, one.Len(), batch.Len())
+}

@@ -203,6 +203,7 @@ func Compute(r traces.Reader, opts *Options) (*Curve, error) {
 	// in[id] says whether a dense id's page is sampled, decided once.
 	var in []bool
 	buf := make([]traces.Access, 1<<14)
+	ids := make([]uint32, len(buf))
 	for {
 		var n int
 		var err error
@@ -211,9 +212,14 @@ func Compute(r traces.Reader, opts *Options) (*Curve, error) {
 		} else {
 			n, err = r.Read(buf)
 		}
-		for _, a := range buf[:n] {
+		if !dense && rate == 1 {
+			s.ids.IDs(buf[:n], ids) // numbered in a batch
+		}
+		for i, a := range buf[:n] {
 			var d uint64
 			switch {
+			case !dense && rate == 1:
+				d = s.accessID(ids[i], int(ids[i]) == len(s.last))
 			case dense && rate == 1:
 				d = s.accessID(uint32(a.Page), int(a.Page) == len(s.last))
 			case dense:
