@@ -29,6 +29,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/vmsim" ./cmd/vmsim
 v="$tmp/vmsim"
+# cachesim writes its results into the current directory: work in $tmp.
+if [ -n "${LIBCACHESIM_SRC:-}" ] && [ -d "$LIBCACHESIM_SRC" ]; then
+  LIBCACHESIM_SRC=$(cd "$LIBCACHESIM_SRC" && pwd)
+fi
+cd "$tmp"
 
 # libCacheSim, if we can have it.
 cachesim="" profiler=""
