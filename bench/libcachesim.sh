@@ -18,7 +18,9 @@
 # does not build, the script says so and prints vmsim's figures alone.
 #
 # Usage: [LIBCACHESIM_SRC=DIR] bench/libcachesim.sh [REQUESTS] [ROUNDS]
-#        (default 20000000 requests, 5 rounds; FRAMES=100000, PAGES=1000000)
+#        (default 20000000 requests, 5 rounds; FRAMES=100000, PAGES=1000000;
+#        POLICIES="lru sieve" for some policies only, EXTRAS=0 to skip the
+#        text, sweep and miss-ratio-curve figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000000}
@@ -104,6 +106,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a / b }'; }
 mps() { awk -v n="$n" -v s="$1" 'BEGIN { printf "%.1f", n / s / 1e6 }'; }
 # vmsim's miss ratio (faults / accesses) of the first row of CSV output.
 vmsim_mr() { awk -F, 'NR == 2 { printf "%.4f", $9 / $5 }' "$1"; }
+vmsim_faults() { awk -F, 'NR == 2 { print $9 }' "$1"; }
 # cachesim's miss ratio of its last result line.
 lcs_mr() { grep -o 'miss ratio [0-9.]*' "$1" | tail -1 | awk '{print $3}'; }
 
@@ -120,6 +123,9 @@ else
 fi
 for pair in lru:LRU fifo:FIFO clock-cold:Clock sieve:Sieve s3fifo:S3FIFO arc:ARC opt:Belady; do
   p=${pair%%:*} c=${pair##*:}
+  if [ -n "${POLICIES:-}" ] && ! [[ " $POLICIES " == *" $p "* ]]; then
+    continue
+  fi
   : >"$tmp/vo" >"$tmp/vv" >"$tmp/lo" >"$tmp/ro" >"$tmp/rv"
   for r in $(seq "$rounds"); do
     vcmd=("$v" replay -o csv -p "$p" -f "$frames")
@@ -154,6 +160,11 @@ for pair in lru:LRU fifo:FIFO clock-cold:Clock sieve:Sieve s3fifo:S3FIFO arc:ARC
   [ "$mv" = "$ml" ] && same="equal"
   echo "| $p ($c) | $(mps "$vo") | $(mps "$vv") | $(mps "$lo") | **$(median <"$tmp/ro")** | $(median <"$tmp/rv") | $mv / $ml, $same |"
 done
+
+if [ "${EXTRAS:-1}" = 0 ]; then
+  echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 
 # text, a 10-size LRU sweep, the exact miss-ratio curve
 step=$((frames / 10))
