@@ -106,7 +106,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a / b }'; }
 mps() { awk -v n="$n" -v s="$1" 'BEGIN { printf "%.1f", n / s / 1e6 }'; }
 # vmsim's miss ratio (faults / accesses) of the first row of CSV output.
 vmsim_mr() { awk -F, 'NR == 2 { printf "%.4f", $9 / $5 }' "$1"; }
-vmsim_faults() { awk -F, 'NR == 2 { print $9 }' "$1"; }
 # cachesim's miss ratio of its last result line.
 lcs_mr() { grep -o 'miss ratio [0-9.]*' "$1" | tail -1 | awk '{print $3}'; }
 
