@@ -2,9 +2,11 @@ package traces
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 
 	"vmsim/vm/arch"
@@ -89,6 +91,25 @@ var pagesClass = func() (t [256]uint8) {
 	return t
 }()
 
+// leadingDigits returns how many of the 8 bytes of x, lowest first, are
+// decimal digits before the first that is not, from 1 to 8 (x's lowest
+// byte is a digit). A byte below '0' borrows from the bytes above it, and
+// one above 0xb9 carries into them, but only above the first non-digit.
+func leadingDigits(x uint64) int {
+	const lo, hi = 0x3030303030303030, 0x4646464646464646
+	nondigit := ((x - lo) | (x + hi)) & 0x8080808080808080
+	return bits.TrailingZeros64(nondigit) / 8
+}
+
+// parse8 returns the number that the 8 bytes of x spell as decimal digits,
+// the lowest byte first, where a byte of 0 counts as a leading zero
+// (Lemire's SWAR conversion: pairs, then quads, then the eight).
+func parse8(x uint64) uint64 {
+	x = (x & 0x0f0f0f0f0f0f0f0f) * 2561 >> 8
+	x = (x & 0x00ff00ff00ff00ff) * 6553601 >> 16
+	return (x & 0x0000ffff0000ffff) * 42949672960001 >> 32
+}
+
 // scan is Read's fast path: it skips separators and parses decimal tokens
 // of at most 19 digits (which cannot overflow) with an optional r or w,
 // within the buffered block, into out[n:]. It stops at anything else (a
@@ -112,6 +133,13 @@ func (p *PagesReader) scan(out []Access, n int) int {
 			return n
 		}
 		i, v := r, uint64(0)
+		if r+8 <= w {
+			// Up to 8 digits at once, from one 8-byte load.
+			x := binary.LittleEndian.Uint64(buf[r:])
+			k := leadingDigits(x)
+			v = parse8(x << (64 - 8*k))
+			i += k
+		}
 		for i < w && i-r < 19 {
 			d := buf[i] - '0'
 			if d > 9 {
