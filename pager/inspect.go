@@ -1,11 +1,6 @@
 package pager
 
-import (
-	"fmt"
-	"slices"
-
-	"vmsim/traces"
-)
+import "fmt"
 
 // Frame is one resident page as a step table shows it: its note, as the
 // table prints it, and the same state in typed fields, for a program that
@@ -281,30 +276,6 @@ func (p *wsclock) Inspect() ([]Frame, string) {
 		out = append(out, f)
 	}
 	return out, fmt.Sprintf("hand at frame %d, tau %d", p.f.hand, p.tau)
-}
-
-// Inspect lists pages from the next victim (farthest next use) on; the note
-// is the next use.
-func (p *opt) Inspect() ([]Frame, string) {
-	ids := slices.Clone(p.heap)
-	slices.SortFunc(ids, func(a, b PageID) int {
-		switch {
-		case p.before(a, b):
-			return -1
-		case p.before(b, a):
-			return 1
-		}
-		return 0
-	})
-	out := make([]Frame, len(ids))
-	for i, id := range ids {
-		note := "next=never"
-		if p.next[id] != traces.NoNext {
-			note = fmt.Sprintf("next=%d", p.next[id])
-		}
-		out[i] = Frame{Page: id, Note: note, Key: p.next[id], KeyName: "next"}
-	}
-	return out, ""
 }
 
 // Inspect lists T1 then T2, each least recent first; the note is the list.

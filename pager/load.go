@@ -109,23 +109,37 @@ func Load(ctx context.Context, name string, r traces.Reader, opts *LoadOptions) 
 	if hasNext {
 		nextBuf = make([]uint64, len(buf))
 	}
+	// A dense trace (vmt) gives ids already: no hash table of page numbers.
+	dr, dense := r.(traces.DenseReader)
+	if dense {
+		if ok, err := dr.Dense(); err != nil || !ok || hasNext {
+			dense = false // not dense, or a bad header that Read reports
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		var n int
 		var err error
-		if hasNext {
+		switch {
+		case hasNext:
 			n, err = nr.ReadNext(buf, nextBuf)
 			next = append(next, nextBuf[:n]...)
-		} else {
+		case dense:
+			n, err = dr.ReadDense(buf)
+		default:
 			n, err = r.Read(buf)
 		}
 		if b.Distinct() > maxPages-n {
 			return nil, fmt.Errorf("%s: more than %d distinct pages", name, maxPages)
 		}
-		for _, a := range buf[:n] {
-			b.Add(a.Page, a.Write)
+		if dense {
+			if derr := b.addDense(buf[:n], dr.Pages()); derr != nil {
+				return nil, fmt.Errorf("%s: %w", name, derr)
+			}
+		} else {
+			b.addBatch(buf[:n])
 		}
 		if need := LoadCost(uint64(b.Len()), uint64(b.Distinct())); o.MaxBytes > 0 && need > o.MaxBytes {
 			return nil, &TooLargeError{Name: name, Read: uint64(b.Len()), Distinct: uint64(b.Distinct()), Need: need, Max: o.MaxBytes}

@@ -166,12 +166,11 @@ func (d *Decoder) number(b *Batch, as []traces.Access) int {
 			d.err = fmt.Errorf("%s: more than %d distinct pages", d.name, maxPages)
 			return 0
 		}
-		ids := d.ids
+		d.ids.IDs(as, uint32s(pages))
 		for i, a := range as {
-			id, _ := ids.ID(a.Page)
-			pages[i], writes[i] = PageID(id), a.Write
+			writes[i] = a.Write
 		}
-		d.distinct = ids.Len()
+		d.distinct = d.ids.Len()
 	}
 	b.Pages, b.Writes = pages[:len(as)], writes[:len(as)]
 	return len(as)

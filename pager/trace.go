@@ -2,6 +2,7 @@ package pager
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"vmsim/traces"
@@ -168,6 +169,39 @@ func (b *Builder) ID(page arch.PageNum) PageID {
 func (b *Builder) Add(page arch.PageNum, write bool) {
 	b.t.pages = append(b.t.pages, b.ID(page))
 	b.t.writes = append(b.t.writes, write)
+}
+
+// addBatch appends accesses, numbering their pages in one batch
+// ([traces.Dense.IDs]) rather than one by one.
+func (b *Builder) addBatch(as []traces.Access) {
+	t := b.t
+	n := len(t.pages)
+	t.pages = slices.Grow(t.pages, len(as))[:n+len(as)]
+	b.ids.IDs(as, uint32s(t.pages[n:]))
+	for i, a := range as {
+		if int(t.pages[n+i]) == len(t.ids) {
+			t.ids = append(t.ids, a.Page) // a new page
+		}
+		t.writes = append(t.writes, a.Write)
+	}
+}
+
+// addDense appends accesses whose pages are dense ids already (a
+// [traces.DenseReader]'s), with no hash table: pages gives the page number
+// of each id so far.
+func (b *Builder) addDense(as []traces.Access, pages []arch.PageNum) error {
+	t := b.t
+	for _, a := range as {
+		if a.Page >= arch.PageNum(len(t.ids)) {
+			if a.Page != arch.PageNum(len(t.ids)) || int(a.Page) >= len(pages) || len(t.ids) == maxPages {
+				return fmt.Errorf("dense id %d after %d pages: %w", a.Page, len(t.ids), errNotDense)
+			}
+			t.ids = append(t.ids, pages[a.Page])
+		}
+		t.pages = append(t.pages, PageID(a.Page))
+		t.writes = append(t.writes, a.Write)
+	}
+	return nil
 }
 
 // SetNext supplies next uses that came with the trace (a format that

@@ -87,10 +87,17 @@ func newBenchReader(b *testing.B, format string, data []byte) traces.Reader {
 	return r
 }
 
+// BenchmarkDecode reads the trace in each format; format=vmt-ids reads the
+// vmt trace's dense ids (ReadDense, what a replay reads) rather than its
+// page numbers (Read, which looks each id up in the page table).
 func BenchmarkDecode(b *testing.B) {
-	for _, format := range traces.Formats() {
+	for _, format := range append(traces.Formats(), "vmt-ids") {
 		b.Run("format="+format, func(b *testing.B) {
 			as, enc := benchTrace(b)
+			ids := format == "vmt-ids"
+			if ids {
+				format = traces.FormatVMT
+			}
 			data := enc[format]
 			buf := make([]traces.Access, 8192)
 			b.SetBytes(int64(len(data)))
@@ -98,8 +105,12 @@ func BenchmarkDecode(b *testing.B) {
 			total := 0
 			for b.Loop() {
 				r := newBenchReader(b, format, data)
+				read := r.Read
+				if ids {
+					read = r.(traces.DenseReader).ReadDense
+				}
 				for {
-					n, err := r.Read(buf)
+					n, err := read(buf)
 					total += n
 					if err == io.EOF {
 						break

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"testing/iotest"
 )
 
 // The fuzz targets check, for every reader: no panic; a call returns
@@ -122,6 +123,21 @@ func FuzzPagesReader(f *testing.F) {
 	addSeeds(f, ".pages", []byte(""), []byte("1"), []byte("0x10w,2r # c\n3"), []byte("18446744073709551615w"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := drainBoth(t, func() Reader { return NewPagesReader(bytes.NewReader(data), "fuzz") })
+		// The scanner's fast path and block boundaries must not change
+		// what is read: compare with a plain reading, token by token, and
+		// with reads of one byte at a time.
+		want, wantLine := pagesReference(data)
+		if !equalAccesses(got, want) {
+			t.Fatalf("read %v, the reference reads %v", got, want)
+		}
+		var pe *ParseError
+		if (err != nil) != (wantLine > 0) || err != nil && (!errors.As(err, &pe) || pe.Line != wantLine) {
+			t.Fatalf("error %v, the reference's is at line %d", err, wantLine)
+		}
+		bytewise, err2 := drain(t, NewPagesReader(iotest.OneByteReader(bytes.NewReader(data)), "fuzz"), 1000)
+		if !equalAccesses(got, bytewise) || (err == nil) != (err2 == nil) {
+			t.Fatalf("read a byte at a time: %v (%v), at once: %v (%v)", bytewise, err2, got, err)
+		}
 		if err != nil {
 			return
 		}
@@ -130,6 +146,35 @@ func FuzzPagesReader(f *testing.F) {
 			t.Fatalf("round trip changed the trace: %v -> %v", got, back)
 		}
 	})
+}
+
+// pagesReference reads the pages format the plain way: line by line,
+// comments cut, tokens split at separators and parsed one by one. It
+// returns the accesses before the first bad token and that token's line (0
+// if none).
+func pagesReference(data []byte) ([]Access, int) {
+	var out []Access
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if j := bytes.IndexByte(line, '#'); j >= 0 {
+			line = line[:j]
+		}
+		for len(line) > 0 {
+			k := 0
+			for k < len(line) && !isSep(line[k]) {
+				k++
+			}
+			if k > 0 {
+				a, ok := parsePagesToken(line[:k])
+				if !ok {
+					return out, i + 1
+				}
+				out = append(out, a)
+			}
+			line = line[min(k+1, len(line)):]
+		}
+	}
+	return out, 0
 }
 
 func FuzzRWReader(f *testing.F) {

@@ -148,8 +148,16 @@ func (c closers) Close() error {
 const (
 	gzipMagic = "\x1f\x8b"
 	zstdMagic = "\x28\xb5\x2f\xfd"
-	// detectLen is how much of a trace detection looks at.
+	// utf8BOM is the byte-order mark some editors put at the start of
+	// text; text readers skip it.
+	utf8BOM = "\xef\xbb\xbf"
+	// detectLen is how much of a trace detection looks at first: enough
+	// for binary formats and for the first line of most text.
 	detectLen = 16 << 10
+	// detectMax is how far detection looks for the first line that is
+	// not blank or a comment, past a long comment or a long first line:
+	// beyond the 1 MiB bound of a line.
+	detectMax = 2*maxLine + detectLen
 )
 
 // newReader decompresses, detects and builds the reader. size is the size
@@ -182,25 +190,55 @@ func newReader(src io.Reader, name string, size int64, o OpenOptions) (Reader, c
 	if in != io.Reader(br) {
 		br = bufio.NewReaderSize(in, detectLen)
 	}
+	detectedLine := 0
 	if format == FormatAuto {
 		head, err := br.Peek(detectLen)
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 			return nil, c, err
 		}
-		format, err = detect(head, err == nil, size)
+		var more bool
+		format, detectedLine, more, err = detect(head, err == nil, size)
 		if err != nil {
 			return nil, c, fmt.Errorf("%s: %w", name, err)
 		}
+		if more {
+			// A long comment or first line: look further, through a
+			// larger buffer (the small one's bytes are read through it).
+			br = bufio.NewReaderSize(br, detectMax)
+			head, err = br.Peek(detectMax)
+			if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+				return nil, c, err
+			}
+			format, detectedLine, _, err = detect(head, err == nil, size)
+			if err != nil {
+				return nil, c, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 	}
+	var tr Reader
 	switch format {
 	case FormatPages:
-		return NewPagesReader(br, name), c, nil
+		tr = NewPagesReader(br, name)
 	case FormatRW:
 		r, err := NewRWReader(br, name, o.PageSize)
-		return r, c, err
+		if err != nil {
+			return nil, c, err
+		}
+		tr = r
 	case FormatLackey:
 		r, err := NewLackeyReader(br, name, &LackeyOptions{PageSize: o.PageSize, NoInstr: o.NoInstr})
-		return r, c, err
+		if err != nil {
+			return nil, c, err
+		}
+		tr = r
+	}
+	if tr != nil {
+		if o.Format == FormatAuto {
+			tr = &detectedReader{r: tr, format: format, line: detectedLine}
+		}
+		return tr, c, nil
+	}
+	switch format {
 	case FormatOracle:
 		return NewOracleReader(br, name), c, nil
 	default: // FormatVMT
@@ -227,6 +265,24 @@ func (e *errPrefix) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// detectedReader names the detected format in the syntax errors of a text
+// reader: a reader that the guess chose wrong reports its first record.
+type detectedReader struct {
+	r      Reader
+	format string
+	line   int
+}
+
+// Read implements [Reader].
+func (d *detectedReader) Read(buf []Access) (int, error) {
+	n, err := d.r.Read(buf)
+	var pe *ParseError
+	if err != nil && errors.As(err, &pe) && pe.Detected == "" {
+		pe.Detected, pe.DetectedLine = d.format, d.line
+	}
+	return n, err
+}
+
 // Detect returns the format of a trace from its first bytes, decompressed:
 // head is the whole trace, or at least its first 16 KiB. size is the
 // trace's length in bytes if known, else -1. The rules, in order:
@@ -237,57 +293,72 @@ func (e *errPrefix) Read(p []byte) (int, error) {
 //     plausible next access (after the record, and within the trace if
 //     size is known, which must then be a multiple of 24), else
 //     an error wrapping [ErrUnknownFormat];
-//   - a first line that starts with "==" or "--" (valgrind's messages) or
-//     that is a lackey record: lackey;
-//   - a first line (blank and # lines aside) that is an rw record: rw;
-//   - else pages (an empty trace too).
+//   - text (after a UTF-8 byte-order mark, if any), on its first line that
+//     is not blank or a # comment: lackey if it starts with "==" or "--"
+//     (valgrind's messages) or is a lackey record, rw if it is an rw
+//     record, else pages;
+//   - no such line: pages (an empty trace too).
+//
+// [Open] looks up to 2 MiB further when the first 16 KiB end inside
+// comments or inside the first line.
 func Detect(head []byte, size int64) (string, error) {
-	return detect(head, len(head) >= detectLen, size)
+	f, _, _, err := detect(head, len(head) >= detectLen, size)
+	return f, err
 }
 
 // detect is Detect; truncated says head is only the start of the trace, so
-// that its last line may be cut.
-func detect(head []byte, truncated bool, size int64) (string, error) {
+// that its last line may be cut. It also returns the line that decided (0
+// if none), and whether a longer head could decide otherwise.
+func detect(head []byte, truncated bool, size int64) (format string, line int, more bool, err error) {
 	if bytes.HasPrefix(head, []byte(VMTMagic)) {
-		return FormatVMT, nil
+		return FormatVMT, 0, false, nil
 	}
 	if isBinary(head) {
 		if plausibleOracle(head, size) {
-			return FormatOracle, nil
+			return FormatOracle, 0, false, nil
 		}
-		return "", fmt.Errorf("%w: binary data that is neither vmt nor oracleGeneral", ErrUnknownFormat)
+		return "", 0, false, fmt.Errorf("%w: binary data that is neither vmt nor oracleGeneral", ErrUnknownFormat)
 	}
+	head = bytes.TrimPrefix(head, []byte(utf8BOM))
 	for len(head) > 0 {
 		i := bytes.IndexByte(head, '\n')
 		if i < 0 && truncated {
-			break // a cut line proves nothing
+			// A cut line proves nothing: the rest may hold more of it.
+			return FormatPages, 0, true, nil
 		}
-		line := head
+		text := head
 		if i >= 0 {
-			line, head = head[:i], head[i+1:]
+			text, head = head[:i], head[i+1:]
 		} else {
 			head = nil
 		}
-		line = trimCR(line)
-		j := skipSpace(line, 0)
-		if j == len(line) || line[j] == '#' {
+		line++
+		text = trimCR(text)
+		j := skipSpace(text, 0)
+		if j == len(text) || text[j] == '#' {
 			continue
 		}
-		if len(line) >= 2 && (line[0] == '=' && line[1] == '=' || line[0] == '-' && line[1] == '-') {
-			return FormatLackey, nil
-		}
-		switch line[j] {
-		case 'I', 'L', 'S', 'M':
-			if _, _, err := lackeyRecord(line, j+1); err == nil {
-				return FormatLackey, nil
-			}
-		}
-		if _, ok, _ := parseRW(line); ok {
-			return FormatRW, nil
-		}
-		return FormatPages, nil
+		return detectLine(text, j), line, false, nil
 	}
-	return FormatPages, nil
+	return FormatPages, 0, truncated, nil
+}
+
+// detectLine returns the text format that a line that is not blank or a
+// comment, whose first non-space byte is line[j], belongs to.
+func detectLine(line []byte, j int) string {
+	if len(line) >= 2 && (line[0] == '=' && line[1] == '=' || line[0] == '-' && line[1] == '-') {
+		return FormatLackey
+	}
+	switch line[j] {
+	case 'I', 'L', 'S', 'M':
+		if _, _, err := lackeyRecord(line, j+1); err == nil {
+			return FormatLackey
+		}
+	}
+	if _, ok, _ := parseRW(line); ok {
+		return FormatRW
+	}
+	return FormatPages
 }
 
 // isBinary reports whether b holds a byte that text traces never do.
@@ -317,7 +388,7 @@ func plausibleOracle(head []byte, size int64) bool {
 	}
 	for i := range n {
 		nx := int64(binary.LittleEndian.Uint64(head[i*OracleRecordSize+16:]))
-		if nx != -1 && nx != math.MaxInt64 && (nx < 0 || nx <= int64(i)+1 || nx > limit) {
+		if nx != -1 && nx != math.MaxInt64 && (nx <= int64(i) || nx > limit) {
 			return false
 		}
 	}

@@ -2,10 +2,13 @@ package traces
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -23,6 +26,7 @@ func TestDetect(t *testing.T) {
 		{"vmt magic", vmtBytes(hdr4k(), 2), -1, FormatVMT},
 		{"oracle records", belady, int64(len(belady)), FormatOracle},
 		{"oracle of unknown size", belady[:50], -1, FormatOracle},
+		{"oracle counted from 0", oracleBytes(oracleRec{0, 1, 1, 1}, oracleRec{0, 1, 1, -1}), 48, FormatOracle},
 		{"valgrind banner", []byte("==123== Lackey, an example Valgrind tool\nI  0401ab70,3\n"), -1, FormatLackey},
 		{"lackey records without banner", []byte(" L 0401ab70,8\n"), -1, FormatLackey},
 		{"lackey instruction first", []byte("I  0401ab70,3\n S 1fff000758,8\n"), -1, FormatLackey},
@@ -51,7 +55,7 @@ func TestDetectUnknownBinary(t *testing.T) {
 		size int64
 	}{
 		{"oracle of the wrong size", belady, int64(len(belady)) + 1},
-		{"next access before its record", oracleBytes(oracleRec{0, 1, 1, 1}), 24},
+		{"next access at its own record", oracleBytes(oracleRec{0, 1, 1, 0}), 24},
 		{"short binary", []byte{0, 1, 2}, 3},
 		{"elf header", []byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00"), 32},
 		{"next access past the end of the file", oracleBytes(oracleRec{0, 1, 1, 3}, oracleRec{0, 1, 1, -1}), 48},
@@ -275,4 +279,140 @@ func TestAtomicFile(t *testing.T) {
 	entries, err = os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, entries, 1)
+}
+
+// TestNewFileWriterCompressesByExtension writes a trace in every format
+// under each kind of name: the file starts with the compressor's magic as
+// the extension asks, and reads back whole.
+func TestNewFileWriterCompressesByExtension(t *testing.T) {
+	in := []Access{{5, true}, {1, false}, {5, false}, {1<<40 + 3, true}, {0, false}}
+	names := []struct {
+		name, magic string
+	}{
+		{"t.trace", ""}, {"t.trace.gz", gzipMagic}, {"T.TRACE.GZ", gzipMagic}, {"t.trace.zst", zstdMagic},
+	}
+	for _, format := range WriterFormats() {
+		for _, n := range names {
+			t.Run(format+"/"+n.name, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), n.name)
+				f, err := CreateAtomic(path)
+				require.NoError(t, err)
+				defer f.Abort()
+				w, err := NewFileWriter(path, format, f, nil)
+				require.NoError(t, err)
+				require.NoError(t, w.Write(in))
+				require.NoError(t, w.Close())
+				require.NoError(t, f.Commit())
+
+				raw, err := os.ReadFile(path)
+				require.NoError(t, err)
+				if n.magic != "" {
+					assert.True(t, bytes.HasPrefix(raw, []byte(n.magic)), "compressed as the name says")
+				} else {
+					assert.False(t, bytes.HasPrefix(raw, []byte(gzipMagic)) || bytes.HasPrefix(raw, []byte(zstdMagic)), "not compressed")
+				}
+				got, err := openAll(t, path, nil)
+				require.NoError(t, err)
+				want := in
+				if format == FormatOracle {
+					want = withoutWrites(in)
+				}
+				assert.Equal(t, want, got)
+			})
+		}
+	}
+}
+
+func TestCompressionOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"a.pages": "", "a.pages.gz": CompressGzip, "dir.gz/a": "", "a.vmt.zst": CompressZstd, "A.ZST": CompressZstd, "-": "",
+	} {
+		assert.Equal(t, want, CompressionOf(path), path)
+	}
+}
+
+// TestDetectPastLongLines reads rw traces whose first line that is not a
+// comment starts after the first 16 KiB, or is longer than that: once read
+// as pages, with a misleading syntax error.
+func TestDetectPastLongLines(t *testing.T) {
+	long := strings.Repeat("x", 20<<10)
+	tests := []struct {
+		name string
+		in   string
+		want []Access
+	}{
+		{"a comment longer than 16 KiB first", "# " + long + "\nR 0x1000\nW 0x2000\n", []Access{{1, false}, {2, true}}},
+		{"many comment lines first", strings.Repeat("# "+long[:100]+"\n", 300) + "W 0x3000\n", []Access{{3, true}}},
+		{"a first record with a long comment", "R 0x1000 # " + long + "\nW 0x2000\n", []Access{{1, false}, {2, true}}},
+		{"a first record after long blank space", strings.Repeat(" ", 20<<10) + "\nR 0x5000\n", []Access{{5, false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, c, err := NewReader(strings.NewReader(tt.in), "t.rw", nil)
+			require.NoError(t, err)
+			defer c.Close()
+			got, err := ReadAll(r)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+// TestDetectedFormatInErrors checks that a syntax error of a detected
+// format names the format and the line it was detected from, and that one
+// of a named format does not.
+func TestDetectedFormatInErrors(t *testing.T) {
+	in := "# pages, then rw by mistake\n1 2\nR 0x1000\n"
+	r, c, err := NewReader(strings.NewReader(in), "t.trace", nil)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = ReadAll(r)
+	var pe *ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.ErrorIs(t, err, ErrSyntax)
+	assert.Equal(t, 3, pe.Line)
+	assert.Equal(t, FormatPages, pe.Detected)
+	assert.Equal(t, 2, pe.DetectedLine)
+	assert.Contains(t, err.Error(), "(format detected as pages from line 2)")
+
+	r, c, err = NewReader(strings.NewReader(in), "t.trace", &OpenOptions{Format: FormatPages})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = ReadAll(r)
+	require.ErrorAs(t, err, &pe)
+	assert.Empty(t, pe.Detected, "a named format is not a guess")
+}
+
+// TestByteOrderMark reads text traces that start with a UTF-8 byte-order
+// mark, detected or named, whole or a byte at a time.
+func TestByteOrderMark(t *testing.T) {
+	tests := []struct {
+		format string
+		in     string
+		want   []Access
+	}{
+		{FormatPages, utf8BOM + "1 2w\n", []Access{{1, false}, {2, true}}},
+		{FormatPages, utf8BOM + "# comment\n3\n", []Access{{3, false}}},
+		{FormatRW, utf8BOM + "R 0x1000\nW 0x2000\n", []Access{{1, false}, {2, true}}},
+		{FormatLackey, utf8BOM + "==1== Lackey\n L 2000,8\n", []Access{{2, false}}},
+		{FormatLackey, utf8BOM + " S 3000,8\n", []Access{{3, true}}},
+	}
+	for _, tt := range tests {
+		for _, format := range []string{FormatAuto, tt.format} {
+			for _, split := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%q/format=%s/bytewise=%v", tt.format, tt.in[3:], format, split), func(t *testing.T) {
+					var src io.Reader = strings.NewReader(tt.in)
+					if split {
+						src = iotest.OneByteReader(src)
+					}
+					r, c, err := NewReader(src, "t", &OpenOptions{Format: format})
+					require.NoError(t, err)
+					defer c.Close()
+					got, err := ReadAll(r)
+					require.NoError(t, err)
+					assert.Equal(t, tt.want, got)
+				})
+			}
+		}
+	}
 }

@@ -16,13 +16,17 @@ import (
 //	     0    4 uint32 clock time (seconds; ignored when read)
 //	     4    8 uint64 object id: the page number
 //	    12    4 uint32 object size in bytes (ignored when read)
-//	    16    8 int64 next access: the 1-based position in the trace of the
-//	            next request for the same object, or -1 (or 2^63-1) if none
+//	    16    8 int64 next access: the position in the trace of the next
+//	            request for the same object, or -1 (or 2^63-1) if none
 //
-// libCacheSim numbers requests from 1 (its traceConv writes n_req minus the
-// position counted from the end), so the record at 0-based index i has a
-// next access of at least i+2. The format has no operation field: every
-// access reads.
+// Positions come in two conventions. libCacheSim's traceConv counts
+// requests from 1 (it writes n_req minus the position counted from the
+// end), so the record at 0-based index i has a next access of at least
+// i+2; other generators count from 0 (at least i+1). libCacheSim reads both,
+// since OPT only compares next accesses; so does this package: the reader
+// tells the conventions apart on the first records that can (see
+// [OracleReader]) and returns 0-based indices either way. The format has no
+// operation field: every access reads.
 
 // OracleRecordSize is the size of an oracleGeneral record in bytes.
 const OracleRecordSize = 24
@@ -75,6 +79,15 @@ func ReadAllNext(r NextReader) ([]Access, []uint64, error) {
 
 // OracleReader reads libCacheSim's oracleGeneral format. It implements
 // [NextReader] and allocates nothing per access.
+//
+// It tells the 1-based and 0-based conventions of next accesses apart
+// before it returns the first access, from the first 65,536 records (or the
+// whole trace, if shorter): a next access at the very next position proves
+// 0-based, and a record whose object is found at one of the two positions
+// its next access can name, and not at the other, proves that convention.
+// Until then it takes libCacheSim's own, 1-based; a proof found later only
+// shifts the next uses before it by one, which keeps their order, all that
+// OPT looks at.
 type OracleReader struct {
 	name string
 	src  io.Reader
@@ -84,20 +97,50 @@ type OracleReader struct {
 	rerr error  // a read error, returned after the data before it
 	n    uint64 // records decoded
 	err  error  // sticky: returned after the accesses before it
+
+	// base is the convention of next accesses, once known.
+	base oracleBase
+	// scanned is the index of the first record not yet looked at for the
+	// convention.
+	scanned uint64
 }
+
+// oracleBase is the convention of an oracle trace's next accesses.
+type oracleBase uint8
+
+const (
+	baseUnknown oracleBase = iota // until proven: taken as 1-based
+	baseOne                       // libCacheSim's traceConv
+	baseZero                      // other generators
+)
+
+const (
+	// oracleWindow is the number of records read before the first access
+	// is returned, to find the convention of next accesses.
+	oracleWindow = 1 << 16
+	// oracleRead is how much a later fill reads at a time: small enough
+	// for the records to stay in the cache until decoded.
+	oracleRead = 2730 * OracleRecordSize
+)
 
 // NewOracleReader returns a reader of the oracleGeneral format from src;
 // name names the trace in errors.
 func NewOracleReader(src io.Reader, name string) *OracleReader {
-	return &OracleReader{name: name, src: src, buf: make([]byte, 2730*OracleRecordSize)}
+	return &OracleReader{name: name, src: src, buf: make([]byte, oracleWindow*OracleRecordSize)}
 }
 
+// fill reads more input after the unread bytes: up to a whole window while
+// the convention is unknown at the start, else oracleRead bytes.
 func (o *OracleReader) fill() {
 	if o.r > 0 {
 		o.w = copy(o.buf, o.buf[o.r:o.w])
 		o.r = 0
 	}
-	n, err := o.src.Read(o.buf[o.w:])
+	end := min(len(o.buf), o.w+oracleRead)
+	if o.n == 0 && o.base == baseUnknown {
+		end = len(o.buf)
+	}
+	n, err := o.src.Read(o.buf[o.w:end])
 	o.w += n
 	switch {
 	case err == io.EOF:
@@ -120,6 +163,10 @@ func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
 	}
 	n := 0
 	for n < len(buf) && o.err == nil {
+		if o.n == 0 && o.base == baseUnknown && o.w < len(o.buf) && !o.eof && o.rerr == nil {
+			o.fill() // the whole first window, before anything is returned
+			continue
+		}
 		if o.w-o.r < OracleRecordSize {
 			if !o.eof && o.rerr == nil {
 				o.fill()
@@ -127,6 +174,17 @@ func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
 			}
 			o.err = o.end()
 			break
+		}
+		if o.base == baseUnknown {
+			o.findBase()
+		}
+		// Under baseZero a next access may name the following record;
+		// under the other two it must come one later (a 1-based position
+		// after this one), and findBase has seen to it that one naming
+		// the following record proved baseZero.
+		first, sub := o.n+2, uint64(1)
+		if o.base == baseZero {
+			first, sub = o.n+1, 0
 		}
 		k := min((o.w-o.r)/OracleRecordSize, len(buf)-n)
 		src := o.buf[o.r : o.r+k*OracleRecordSize]
@@ -136,24 +194,68 @@ func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
 			nx := int64(binary.LittleEndian.Uint64(rec[16:]))
 			var use uint64 = NoNext
 			if nx != -1 && nx != math.MaxInt64 {
-				// 1-based: the next access must come after this one, at
-				// o.n+1 in 1-based terms.
-				if nx < 0 || uint64(nx) <= o.n+1 {
-					o.err = &ParseError{File: o.name, Offset: int64(o.n) * OracleRecordSize, Err: fmt.Errorf(
-						"%w: expected a next access after this request (position %d), or -1; got %d", ErrBadRecord, o.n+1, nx)}
+				if nx < 0 || uint64(nx) < first {
+					o.err = o.badNext(nx)
 					break
 				}
-				use = uint64(nx) - 1
+				use = uint64(nx) - sub
 			}
 			if next != nil {
 				next[n] = use
 			}
 			n++
 			o.n++
+			first++
 			o.r += OracleRecordSize
 		}
 	}
 	return finish(n, o.err)
+}
+
+// badNext returns the error of a next access nx that does not come after
+// record o.n.
+func (o *OracleReader) badNext(nx int64) error {
+	what := fmt.Sprintf("expected the position of a later request (after %d, 1-based, or %d, 0-based), or -1; got %d", o.n+1, o.n, nx)
+	switch o.base {
+	case baseZero:
+		what = fmt.Sprintf("expected the position of a later request (after %d: this trace counts from 0), or -1; got %d", o.n, nx)
+	case baseOne:
+		what = fmt.Sprintf("expected the position of a later request (after %d: this trace counts from 1), or -1; got %d", o.n+1, nx)
+	}
+	return &ParseError{File: o.name, Offset: int64(o.n) * OracleRecordSize, Err: fmt.Errorf("%w: %s", ErrBadRecord, what)}
+}
+
+// findBase looks at the buffered records not seen yet for a proof of the
+// convention of next accesses (see [OracleReader]).
+func (o *OracleReader) findBase() {
+	have := uint64((o.w - o.r) / OracleRecordSize) // records o.n, o.n+1...
+	obj := func(j uint64) uint64 {
+		return binary.LittleEndian.Uint64(o.buf[o.r+int(j-o.n)*OracleRecordSize+4:])
+	}
+	for j := max(o.scanned, o.n); j < o.n+have; j++ {
+		rec := o.buf[o.r+int(j-o.n)*OracleRecordSize:]
+		nx := int64(binary.LittleEndian.Uint64(rec[16:]))
+		if nx < 0 || nx == math.MaxInt64 || uint64(nx) <= j {
+			continue // none, or bad: the decoder says so
+		}
+		if uint64(nx) == j+1 {
+			o.base = baseZero // 1-based, it would name this very record
+			break
+		}
+		if uint64(nx) >= o.n+have {
+			continue // beyond the buffer
+		}
+		self := obj(j)
+		one, zero := obj(uint64(nx)-1) == self, obj(uint64(nx)) == self
+		if one != zero {
+			o.base = baseOne
+			if zero {
+				o.base = baseZero
+			}
+			break
+		}
+	}
+	o.scanned = o.n + have
 }
 
 func (o *OracleReader) end() error {

@@ -2,9 +2,11 @@ package traces
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 
 	"vmsim/vm/arch"
@@ -28,7 +30,10 @@ type PagesReader struct {
 	line int
 	// inComment is set between a # and the end of its line.
 	inComment bool
-	err       error // sticky error, returned after the accesses before it
+	// started is set once a byte-order mark at the start has been looked
+	// for (and skipped).
+	started bool
+	err     error // sticky error, returned after the accesses before it
 }
 
 // NewPagesReader returns a reader of the pages format from src; name names
@@ -64,8 +69,121 @@ func isSep(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == '\f' || c == '\v'
 }
 
+// Byte classes of the pages format's scanner, which looks each byte up in a
+// table instead of comparing it with every separator.
+const (
+	pagesOther = iota // a byte of a token other than a decimal digit
+	pagesDigit
+	pagesSep     // white space other than a newline, and commas
+	pagesNewline // ends a line
+	pagesHash    // starts a comment
+)
+
+var pagesClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = pagesDigit
+	}
+	for _, c := range " \t\r,\f\v" {
+		t[c] = pagesSep
+	}
+	t['\n'] = pagesNewline
+	t['#'] = pagesHash
+	return t
+}()
+
+// leadingDigits returns how many of the 8 bytes of x, lowest first, are
+// decimal digits before the first that is not, from 1 to 8 (x's lowest
+// byte is a digit). A byte below '0' borrows from the bytes above it, and
+// one above 0xb9 carries into them, but only above the first non-digit.
+func leadingDigits(x uint64) int {
+	const lo, hi = 0x3030303030303030, 0x4646464646464646
+	nondigit := ((x - lo) | (x + hi)) & 0x8080808080808080
+	return bits.TrailingZeros64(nondigit) / 8
+}
+
+// parse8 returns the number that the 8 bytes of x spell as decimal digits,
+// the lowest byte first, where a byte of 0 counts as a leading zero
+// (Lemire's SWAR conversion: pairs, then quads, then the eight).
+func parse8(x uint64) uint64 {
+	x = (x & 0x0f0f0f0f0f0f0f0f) * 2561 >> 8
+	x = (x & 0x00ff00ff00ff00ff) * 6553601 >> 16
+	return (x & 0x0000ffff0000ffff) * 42949672960001 >> 32
+}
+
+// scan is Read's fast path: it skips separators and parses decimal tokens
+// of at most 19 digits (which cannot overflow) with an optional r or w,
+// within the buffered block, into out[n:]. It stops at anything else (a
+// comment, hex, a longer number, a token cut by the end of the block, bad
+// input), which the general path takes, and returns the new n.
+func (p *PagesReader) scan(out []Access, n int) int {
+	buf, r, w := p.buf[:p.w], p.r, p.w
+	line := p.line
+	for n < len(out) && r < w {
+		switch pagesClass[buf[r]] {
+		case pagesSep:
+			r++
+			continue
+		case pagesNewline:
+			line++
+			r++
+			continue
+		case pagesDigit:
+		default:
+			p.r, p.line = r, line
+			return n
+		}
+		i, v := r, uint64(0)
+		if r+8 <= w {
+			// Up to 8 digits at once, from one 8-byte load.
+			x := binary.LittleEndian.Uint64(buf[r:])
+			k := leadingDigits(x)
+			v = parse8(x << (64 - 8*k))
+			i += k
+		}
+		for i < w && i-r < 19 {
+			d := buf[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + uint64(d)
+			i++
+		}
+		write := false
+		if i < w {
+			switch buf[i] {
+			case 'w', 'W':
+				write = true
+				i++
+			case 'r', 'R':
+				i++
+			}
+		}
+		if i < w {
+			if pagesClass[buf[i]] < pagesSep {
+				break // more token: the general path parses or rejects it
+			}
+		} else if !p.eof {
+			break // the token may go on in the next block
+		}
+		out[n] = Access{Page: arch.PageNum(v), Write: write}
+		n++
+		r = i
+	}
+	p.r, p.line = r, line
+	return n
+}
+
 // Read implements Reader.
 func (p *PagesReader) Read(out []Access) (int, error) {
+	if !p.started {
+		for p.w-p.r < len(utf8BOM) && !p.eof && p.err == nil {
+			p.err = p.fill()
+		}
+		if bytes.HasPrefix(p.buf[p.r:p.w], []byte(utf8BOM)) {
+			p.r += len(utf8BOM)
+		}
+		p.started = true
+	}
 	n := 0
 	for n < len(out) && p.err == nil {
 		if p.r == p.w {
@@ -85,6 +203,9 @@ func (p *PagesReader) Read(out []Access) (int, error) {
 			}
 			p.r += i
 			p.inComment = false
+			continue
+		}
+		if n = p.scan(out, n); n == len(out) || p.r == p.w {
 			continue
 		}
 		c := p.buf[p.r]

@@ -2,7 +2,9 @@ package traces
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -118,4 +120,33 @@ func TestPagesReaderTokenTooLong(t *testing.T) {
 func TestPagesReaderPassesIOErrors(t *testing.T) {
 	_, err := ReadAll(NewPagesReader(iotest.ErrReader(io.ErrUnexpectedEOF), "x"))
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// TestSWARDigits checks the 8-byte digit scan against a byte-by-byte one on
+// every byte value after each number of leading digits, and the conversion
+// of every digit count.
+func TestSWARDigits(t *testing.T) {
+	for k := 1; k <= 8; k++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("12345678")
+			if k < 8 {
+				b[k] = byte(c)
+				for j := k + 1; j < 8; j++ {
+					b[j] = byte(255 - c) // garbage above the first non-digit
+				}
+			}
+			want := k
+			if k < 8 && '0' <= c && c <= '9' {
+				want = k + 1
+				for want < 8 && '0' <= b[want] && b[want] <= '9' {
+					want++
+				}
+			}
+			x := binary.LittleEndian.Uint64(b)
+			require.Equal(t, want, leadingDigits(x), "%q", b)
+			v, err := strconv.ParseUint(string(b[:want]), 10, 64)
+			require.NoError(t, err)
+			assert.Equal(t, v, parse8(x<<(64-8*want)), "%q", b[:want])
+		}
+	}
 }

@@ -70,7 +70,7 @@ func (l *lineReader) next() ([]byte, error) {
 			l.r = end + 1
 			l.scanned = 0
 			l.line++
-			return trimCR(line), nil
+			return l.trim(line), nil
 		}
 		l.scanned = l.w - l.r
 		if l.rerr != nil {
@@ -84,7 +84,7 @@ func (l *lineReader) next() ([]byte, error) {
 			l.r = l.w
 			l.scanned = 0
 			l.line++
-			return trimCR(line), nil
+			return l.trim(line), nil
 		}
 		if l.w-l.r >= maxLine {
 			l.line++
@@ -113,6 +113,15 @@ func (l *lineReader) fill() {
 	case err != nil:
 		l.rerr = err
 	}
+}
+
+// trim removes the end of line's CR and, from the first line, a UTF-8
+// byte-order mark.
+func (l *lineReader) trim(line []byte) []byte {
+	if l.line == 1 {
+		line = bytes.TrimPrefix(line, []byte(utf8BOM))
+	}
+	return trimCR(line)
 }
 
 func trimCR(b []byte) []byte {

@@ -52,19 +52,33 @@ type ParseError struct {
 	Token string
 	// Err says what was expected.
 	Err error
+	// Detected is the format the trace was read as when it was detected
+	// rather than named ([FormatAuto]), else "": a syntax error may mean
+	// that the guess was wrong.
+	Detected string
+	// DetectedLine is the line the detection decided on, 0 if none.
+	DetectedLine int
 }
 
 // Error returns "file:line: what was expected", or "file: byte N: ..." for
-// a binary format.
+// a binary format; for a detected format it adds the guess and the line it
+// was made on.
 func (e *ParseError) Error() string {
 	where := fmt.Sprintf("%s:%d", e.File, e.Line)
 	if e.Line == 0 {
 		where = fmt.Sprintf("%s: byte %d", e.File, e.Offset)
 	}
+	msg := fmt.Sprintf("%s: %v", where, e.Err)
 	if e.Token != "" {
-		return fmt.Sprintf("%s: %q: %v", where, e.Token, e.Err)
+		msg = fmt.Sprintf("%s: %q: %v", where, e.Token, e.Err)
 	}
-	return fmt.Sprintf("%s: %v", where, e.Err)
+	switch {
+	case e.Detected != "" && e.DetectedLine > 0:
+		msg += fmt.Sprintf(" (format detected as %s from line %d)", e.Detected, e.DetectedLine)
+	case e.Detected != "":
+		msg += fmt.Sprintf(" (format detected as %s)", e.Detected)
+	}
+	return msg
 }
 
 // Unwrap returns Err.
@@ -113,6 +127,9 @@ type DenseReader interface {
 	// 2... in the order of the pages' first accesses, every id at most one
 	// more than the largest before it.
 	ReadDense(buf []Access) (int, error)
+	// Pages returns the page number of each id given so far, indexed by
+	// id: a view that the next ReadDense may extend (do not modify it).
+	Pages() []arch.PageNum
 }
 
 // Counter is implemented by readers of formats that say how many accesses

@@ -146,7 +146,7 @@ type VMTReader struct {
 	n       uint64 // accesses decoded
 	err     error  // sticky: returned after the accesses before it
 	// table maps the dense ids of a dense trace to page numbers.
-	table []uint64
+	table []arch.PageNum
 }
 
 // NewVMTReader returns a reader of the vmt format from src; name names the
@@ -223,6 +223,10 @@ func (v *VMTReader) Dense() (bool, error) {
 	return v.hdr.Dense(), v.hdrErr
 }
 
+// Pages implements [DenseReader]: the page number of each dense id given so
+// far, a view of the reader's table (do not modify it).
+func (v *VMTReader) Pages() []arch.PageNum { return v.table }
+
 // ReadDense implements [DenseReader]: Read with each access's dense id in
 // Page. It is only valid on a dense trace.
 func (v *VMTReader) ReadDense(out []Access) (int, error) {
@@ -290,7 +294,7 @@ func (v *VMTReader) read(out []Access, ids bool) (int, error) {
 		page := binary.LittleEndian.Uint64(v.buf[v.r+8:])
 		switch {
 		case v.hdr.Dense() && w&^1 == vmtNew:
-			v.table = append(v.table, page)
+			v.table = append(v.table, arch.PageNum(page))
 			if ids {
 				page = uint64(len(v.table) - 1)
 			}
@@ -345,14 +349,14 @@ func decodeVMT(dst []Access, src []byte) int {
 
 // decodeVMTDense decodes the words of a dense trace, ids looked up in
 // table, and stops before the first new-page word or unknown id.
-func decodeVMTDense(dst []Access, src []byte, table []uint64) int {
+func decodeVMTDense(dst []Access, src []byte, table []arch.PageNum) int {
 	for i := range dst {
 		w := binary.LittleEndian.Uint64(src[8*i:])
 		id := w >> 1
 		if id >= uint64(len(table)) {
 			return i
 		}
-		dst[i] = Access{Page: arch.PageNum(table[id]), Write: w&1 != 0}
+		dst[i] = Access{Page: table[id], Write: w&1 != 0}
 	}
 	return len(dst)
 }

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
 	"vmsim/vm/arch"
 )
 
@@ -52,6 +55,70 @@ func NewWriter(format string, w io.Writer, opts *WriterOptions) (Writer, error) 
 		return NewVMTWriter(w, opts)
 	}
 	return nil, fmt.Errorf("%w %q: can write %s", ErrUnknownFormat, format, strings.Join(writerFormats, ", "))
+}
+
+// Compression names, as [CompressionOf] returns them.
+const (
+	CompressGzip = "gzip"
+	CompressZstd = "zstd"
+)
+
+// CompressionOf returns the compression a file name asks for by its
+// extension: [CompressGzip] for ".gz", [CompressZstd] for ".zst" (either
+// case), "" for none. Readers do not need it: they recognise compressed
+// input by its first bytes.
+func CompressionOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".gz":
+		return CompressGzip
+	case ".zst":
+		return CompressZstd
+	}
+	return ""
+}
+
+// NewFileWriter is [NewWriter] for a trace file named path: the trace is
+// compressed as the name's extension asks ([CompressionOf]: ".gz" gzip,
+// ".zst" zstd) on its way to w, and Close ends the compressed stream (it
+// does not close w). The writer's own format is not guessed from the name.
+// A compressed vmt trace whose count is not given says the count is
+// unknown: its header cannot be patched through the compressor.
+func NewFileWriter(path, format string, w io.Writer, opts *WriterOptions) (Writer, error) {
+	var zw io.WriteCloser
+	switch CompressionOf(path) {
+	case CompressGzip:
+		zw = gzip.NewWriter(w)
+	case CompressZstd:
+		z, err := zstd.NewWriter(w)
+		if err != nil {
+			return nil, fmt.Errorf("%s: zstd: %w", path, err)
+		}
+		zw = z
+	default:
+		return NewWriter(format, w, opts)
+	}
+	tw, err := NewWriter(format, zw, opts)
+	if err != nil {
+		zw.Close()
+		return nil, err
+	}
+	return &compressedWriter{Writer: tw, z: zw}, nil
+}
+
+// compressedWriter is a Writer whose output goes through a compressor.
+type compressedWriter struct {
+	Writer
+	z io.WriteCloser
+}
+
+// Close implements [Writer]: it completes the trace, then the compressed
+// stream.
+func (c *compressedWriter) Close() error {
+	err := c.Writer.Close()
+	if zerr := c.z.Close(); err == nil {
+		err = zerr
+	}
+	return err
 }
 
 // AtomicFile is a file written under a temporary name in the directory of

@@ -23,7 +23,7 @@ func newConvert() *cobra.Command {
 standard input or output. The input format is detected unless --from says it
 (gzip and zstd input is decompressed either way). OUT is written under a
 temporary name and renamed once complete, so a failed conversion leaves no
-partial file.
+partial file, and compressed if its name ends in .gz (gzip) or .zst (zstd).
 
 Formats read: ` + strings.Join(traces.Formats(), ", ") + `.
 Formats written: ` + strings.Join(traces.WriterFormats(), ", ") + `.
@@ -35,7 +35,7 @@ divided by when read and that rw addresses are multiplied by when written;
 oracle records it as each object's size and vmt in its header. By default it
 is the vmt input's header page size, else 4096.`,
 		Example: `  vmsim convert trace.pages trace.vmt --to vmt
-  vmsim convert prog.lackey prog.vmt --to vmt --no-instr
+  vmsim convert prog.lackey prog.vmt.zst --to vmt --no-instr
   vmsim convert trace.oracleGeneral.zst - --to pages | head
   vmsim gen zipf --n 100 | vmsim convert - out.rw --to rw --page-size 8192`,
 		Args: exactArgs(2, "IN", "OUT"),
@@ -129,27 +129,26 @@ type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
 
-// writeTrace copies r to a new trace at path ("-" is stdout) in format. A
-// file is written under a temporary name and renamed once complete.
+// writeTrace copies r to a new trace at path ("-" is stdout) in format,
+// compressed if the name ends in .gz or .zst. A file is written under a
+// temporary name and renamed once complete.
 func writeTrace(ctx context.Context, stdout io.Writer, r traces.Reader, path, format string, opts *traces.WriterOptions) error {
-	dst := stdout
-	if path != "-" {
-		f, err := traces.CreateAtomic(path)
-		if err != nil {
-			return err
-		}
-		defer f.Abort()
-		dst = f
-		if err := copyTrace(ctx, r, dst, format, opts); err != nil {
-			return err
-		}
-		return f.Commit()
+	if path == "-" {
+		return copyTrace(ctx, r, stdout, path, format, opts)
 	}
-	return copyTrace(ctx, r, dst, format, opts)
+	f, err := traces.CreateAtomic(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := copyTrace(ctx, r, f, path, format, opts); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
-func copyTrace(ctx context.Context, r traces.Reader, dst io.Writer, format string, opts *traces.WriterOptions) error {
-	w, err := traces.NewWriter(format, dst, opts)
+func copyTrace(ctx context.Context, r traces.Reader, dst io.Writer, path, format string, opts *traces.WriterOptions) error {
+	w, err := traces.NewFileWriter(path, format, dst, opts)
 	if err != nil {
 		return err
 	}

@@ -130,3 +130,24 @@ func TestConvertErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestConvertCompressesByExtension checks that an output named .gz or .zst
+// is compressed (it once was plain text under a .gz name) and reads back.
+func TestConvertCompressesByExtension(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pages")
+	require.NoError(t, os.WriteFile(in, []byte("7 0 1 2w 0 3\n"), 0o644))
+	want := readTrace(t, in)
+	for _, tt := range []struct{ name, magic string }{{"out.pages.gz", "\x1f\x8b"}, {"out.vmt.zst", "\x28\xb5\x2f\xfd"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(dir, tt.name)
+			format := strings.Split(tt.name, ".")[1]
+			_, errOut, code := vmsim(t, "convert", in, out, "--to", format)
+			require.Equal(t, 0, code, errOut)
+			raw, err := os.ReadFile(out)
+			require.NoError(t, err)
+			assert.True(t, strings.HasPrefix(string(raw), tt.magic), "starts with the compressor's magic")
+			assert.Equal(t, want, readTrace(t, out))
+		})
+	}
+}

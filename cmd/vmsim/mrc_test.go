@@ -39,7 +39,9 @@ func TestMRCSamplingAndPlot(t *testing.T) {
 	svg := filepath.Join(dir, "mrc.svg")
 	out, errOut, code := vmsimIn(t, "", "mrc", "--sample", "0.5", "--plot", svg, trace)
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "# SHARDS sampling at rate 0.5")
+	assert.Contains(t, out, "# SHARDS-adj sampling at rate 0.5 (seed ")
+	assert.Regexp(t, `: \d+ pages and \d+ of 20000 accesses sampled; resolution 2 frames;`, out)
+	assert.NotContains(t, errOut, "warning", "1,000 pages and more are sampled")
 	img, err := os.ReadFile(svg)
 	require.NoError(t, err)
 	assert.Contains(t, string(img[:200]), "<svg")
@@ -54,6 +56,30 @@ func TestMRCSamplingAndPlot(t *testing.T) {
 	assert.Equal(t, "\x89PNG", string(img[:4]))
 }
 
+// TestMRCWarnsOnSmallSamples: a 368-page trace sampled at 0.01 once printed
+// a curve of 100% misses with no word of warning.
+func TestMRCWarnsOnSmallSamples(t *testing.T) {
+	var b strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&b, "%d\n", (i*7919)%368)
+	}
+	out, errOut, code := vmsimIn(t, b.String(), "mrc", "--sample", "0.01", "-o", "json", "-")
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `^vmsim: mrc: warning: -: only \d+ pages sampled at rate 0.01, too few for the curve to be trusted`, errOut)
+	rows := jsonRows(t, out)
+	require.NotEmpty(t, rows)
+	assert.Equal(t, 100.0, rows[0]["resolution"], "1/rate frames")
+	assert.Equal(t, 100.0, rows[0]["frames"], "the default points start at the resolution")
+	assert.Less(t, rows[0]["sampled_pages"], 100.0)
+
+	out, errOut, code = vmsimIn(t, b.String(), "mrc", "-o", "json", "-f", "3", "-")
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, errOut, "an exact curve needs no warning")
+	rows = jsonRows(t, out)
+	assert.Equal(t, 368.0, rows[0]["sampled_pages"], "every page, when exact")
+	assert.Equal(t, 1.0, rows[0]["resolution"])
+}
+
 func TestMRCErrors(t *testing.T) {
 	for _, tt := range []struct {
 		args []string
@@ -63,6 +89,7 @@ func TestMRCErrors(t *testing.T) {
 		{[]string{"mrc", "--sample", "0", "-"}, 2, "--sample 0: the rate must be in [2^-24, 1]"},
 		{[]string{"mrc", "--sample", "1e-9", "-"}, 2, "--sample 1e-09"},
 		{[]string{"mrc", "--sample", "2", "-"}, 2, "--sample 2"},
+		{[]string{"mrc", "--seed", "3", "-"}, 2, "--seed seeds the hash of --sample: give --sample too"},
 		{[]string{"mrc", "--plot", "x.pdf", "-"}, 2, "want a .svg or .png file"},
 		{[]string{"mrc", "-f", "0", "-"}, 2, "--frames"},
 		{[]string{"mrc"}, 2, "needs 1 argument(s) (TRACE)"},

@@ -42,7 +42,7 @@ space, and it runs the classic mmap exercises of an operating systems course.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf(cmd, "%v", err)
 	})
-	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCheck(), newServe(), newCp(), newGen(), newConvert(), newSweep(), newMerge())
+	root.AddCommand(newDemo(), newReplay(), newStep(), newMRC(), newWS(), newExercise(), newExerciseChild(), newCheck(), newServe(), newCp(), newGen(), newConvert(), newRecord(), newSweep(), newMerge())
 	root.CompletionOptions.DisableDefaultCmd = true
 	// Many processes on one memory.
 	root.AddCommand(newMulti(), newThrash())
