@@ -72,6 +72,34 @@ func running(m string) []int {
 	return pids
 }
 
+// tracedByUs lists the processes, zombies included, that a thread of this
+// process still traces: none may be left once Run has returned.
+func tracedByUs() []int {
+	ours := map[string]bool{}
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, e := range tasks {
+		ours[e.Name()] = true
+	}
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "TracerPid:"); ok && ours[strings.TrimSpace(v)] {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
 // find returns the first event of tgid for which ok holds.
 func find(tr *Trace, ok func(e *Event) bool) *Event {
 	for i := range tr.Events {
@@ -297,7 +325,25 @@ func TestLimitsStopTheProgram(t *testing.T) {
 			require.NotNil(t, tr.Exit)
 			assert.True(t, tr.Exit.Signaled, "killed: %v", tr.Exit)
 			assert.Empty(t, running(m), "no process of the program is left")
+			assert.Empty(t, tracedByUs(), "no process, not even a zombie, is left traced")
 		})
+	}
+}
+
+// TestKilledBeforeKnown kills fork bombs again and again: a child whose
+// parent is killed between the fork and the fork's event reaches the
+// tracer as nothing but its death, and must be reaped all the same, or
+// the tracer waits for it forever.
+func TestKilledBeforeKnown(t *testing.T) {
+	exe := build(t, "procs")
+	for i := range 20 {
+		m := marker(t)
+		tr, err := Run(context.Background(), exe, &Options{Args: []string{"bomb", m}, Limits: Limits{Processes: 2 + i%5}})
+		require.NoError(t, err)
+		require.NotNil(t, tr.Stopped)
+		assert.Equal(t, LimitProcesses, tr.Stopped.Limit, "%v", tr.Stopped)
+		assert.Empty(t, running(m))
+		require.Empty(t, tracedByUs(), "run %d left a process traced", i)
 	}
 }
 

@@ -48,11 +48,17 @@ func parseSiginfo(b []byte) siginfo {
 // next child or tracee of this thread with something to report, left to
 // be reaped. trapped reports a ptrace stop (CLD_TRAPPED): only tracees
 // report those.
-func peekChild() (pid int, trapped bool, err error) {
+func peekChild() (pid int, trapped bool, err error) { return peek(0) }
+
+// peekNoHang is peekChild that does not wait: pid 0 if no child has
+// anything to report.
+func peekNoHang() (pid int, trapped bool, err error) { return peek(unix.WNOHANG) }
+
+func peek(flags int) (pid int, trapped bool, err error) {
 	var buf [128]byte
 	for {
 		_, _, e := unix.Syscall6(unix.SYS_WAITID, unix.P_ALL, 0, uintptr(unsafe.Pointer(&buf[0])),
-			unix.WEXITED|unix.WNOWAIT|unix.WALL|unix.WNOTHREAD, 0, 0)
+			uintptr(unix.WEXITED|unix.WNOWAIT|unix.WALL|unix.WNOTHREAD|flags), 0, 0)
 		if e == syscall.EINTR {
 			continue
 		}

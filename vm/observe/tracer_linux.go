@@ -275,6 +275,12 @@ func (t *tracer) traceProgram(exe, path, dir string) error {
 
 	t.resume(tk, 0)
 	err = t.loop()
+	t.mu.Lock()
+	killed := t.killing
+	t.mu.Unlock()
+	if killed {
+		t.reapStrays()
+	}
 	stopWatch()
 	t.mu.Lock()
 	if t.grace != nil {
@@ -362,6 +368,19 @@ func (t *tracer) loop() error {
 			return os.NewSyscallError("waitid", err)
 		}
 		if _, ours := t.tasks[pid]; !ours && !trapped && !t.held[pid] {
+			if t.tracing(pid) {
+				// A process of the program that died (killed with the
+				// others) before anything of it reached us: not even its
+				// parent's fork event, which a kill can preempt. It is
+				// ours to reap; left, it would be the answer to every
+				// peek from now on.
+				var ws unix.WaitStatus
+				if _, err := wait4(pid, &ws); err != nil {
+					return err
+				}
+				t.exited(pid, nil, ws)
+				continue
+			}
 			// Not a tracee: wait for our own tasks one by one until one
 			// reports, leaving that child to its owner.
 			pid, err = t.pollOwn()
@@ -387,22 +406,92 @@ func (t *tracer) loop() error {
 	return nil
 }
 
-// pollOwn returns a task of ours that has something to report, without
-// reaping it, polling for up to 100ms; 0 if none did.
+// pollOwn returns a task of ours (known or held) that has something to
+// report, without reaping it, polling for up to 100ms; 0 if none did.
 func (t *tracer) pollOwn() (int, error) {
+	news := func(tid int) (bool, error) {
+		ok, err := hasNews(tid)
+		if err != nil && err != unix.ECHILD {
+			return false, os.NewSyscallError("waitid", err)
+		}
+		return ok, nil
+	}
 	for range 1000 {
 		for tid := range t.tasks {
-			ok, err := hasNews(tid)
-			if err != nil && err != unix.ECHILD {
-				return 0, os.NewSyscallError("waitid", err)
+			if ok, err := news(tid); ok || err != nil {
+				return tid, err
 			}
-			if ok {
-				return tid, nil
+		}
+		for tid := range t.held {
+			if ok, err := news(tid); ok || err != nil {
+				return tid, err
 			}
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	return 0, nil
+}
+
+// reapStrays reaps the program's processes that a kill ended before the
+// tracer knew them (see loop) and that died after the known ones: only
+// their tracer can reap them first, so a stray left behind would stay a
+// zombie for as long as this thread lives. It waits up to 2 s for those
+// still dying.
+func (t *tracer) reapStrays() {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		strays := tracees(unix.Gettid())
+		if len(strays) == 0 || time.Now().After(deadline) {
+			return
+		}
+		for _, pid := range strays {
+			unix.Kill(pid, unix.SIGKILL)
+			var ws unix.WaitStatus
+			unix.Wait4(pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// tracees lists the processes that thread tracer traces, from /proc.
+func tracees(tracer int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if v, ok := statusField(pid, "TracerPid:"); ok && v == tracer {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// tracing reports whether this thread traces task tid (its TracerPid in
+// /proc), a zombie included.
+func (t *tracer) tracing(tid int) bool {
+	v, ok := statusField(tid, "TracerPid:")
+	return ok && v == unix.Gettid()
+}
+
+// statusField reads a numeric field of task tid's /proc status ("Tgid:").
+func statusField(tid int, name string) (int, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
 
 // handle acts on one wait status of task pid.
@@ -417,8 +506,16 @@ func (t *tracer) handle(pid int, ws unix.WaitStatus) {
 	}
 	if tk == nil {
 		// A new tracee whose parent's fork event has not come yet: hold
-		// it stopped until then, to know whose it is.
+		// it stopped until then, to know whose it is. It is live, to be
+		// killed with the others: its parent may die before the event.
 		t.held[pid] = true
+		t.mu.Lock()
+		t.live[pid] = true
+		killing := t.killing
+		t.mu.Unlock()
+		if killing {
+			t.kill(pid)
+		}
 		return
 	}
 	sig := ws.StopSignal()
@@ -852,16 +949,8 @@ func (t *tracer) killLeftBehind() {
 // tgidLocked reads the thread group of a live task from /proc: the
 // tracing thread owns the task table.
 func (t *tracer) tgidLocked(tid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
-	if err != nil {
-		return tid
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return n
-			}
-		}
+	if n, ok := statusField(tid, "Tgid:"); ok {
+		return n
 	}
 	return tid
 }
