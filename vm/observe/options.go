@@ -67,8 +67,11 @@ type Limits struct {
 	// (RLIMIT_NOFILE): 64.
 	OpenFiles uint64
 	// Processes is how many processes the program may make, the first
-	// one included: 16. Run stops the program at one more; RLIMIT_NPROC
-	// is set too, to this many more than the user already has.
+	// one included: 16. Run stops the program at one more (it holds each
+	// new process stopped until it has counted it). RLIMIT_NPROC, which
+	// counts all of the user's tasks, is set as a backstop to this many
+	// more than the user already has plus 1,024, room for other runs as
+	// the same user.
 	Processes int
 	// Output is the most bytes kept of stdout, and of stderr; more stops
 	// the program: 1 MiB.

@@ -123,6 +123,11 @@ func copyExecutable(path string) (string, string, error) {
 	return dst, dir, nil
 }
 
+// nprocRoom is the room RLIMIT_NPROC leaves for other runs as the same
+// user, beyond the user's tasks when the program starts and its own
+// Limits.Processes.
+const nprocRoom = 1024
+
 // tasksOf counts the tasks (processes and threads) whose real user id is
 // uid: RLIMIT_NPROC counts them all.
 func tasksOf(uid uint32) int {
@@ -206,7 +211,13 @@ func setLimits(pid int, l Limits, cred *Credential) error {
 
 func setLimitsOf(pid int, l Limits, uid uint32) error {
 	cpu := uint64((l.CPU + 999_999_999) / 1_000_000_000)
-	nproc := uint64(tasksOf(uid) + l.Processes)
+	// RLIMIT_NPROC counts every task of the user, those of other runs as
+	// the same user included (a class graded in parallel, all as nobody):
+	// a limit of what runs now plus Limits.Processes would make a fork
+	// fail whenever another run grows meanwhile. It is a backstop only:
+	// the tracer holds each new process stopped until it has counted it,
+	// and ends the program past Limits.Processes. So it leaves room.
+	nproc := uint64(tasksOf(uid) + l.Processes + nprocRoom)
 	for _, r := range []struct {
 		res      int
 		name     string
