@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -54,7 +55,16 @@ const sameEnv = "VMSIM_VMTEST_CHILD"
 // fails or did not run t.
 func runChild(t *testing.T, env string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	args := []string{"-test.run=^" + t.Name() + "$", "-test.v", "-test.count=1"}
+	if d, ok := t.Deadline(); ok {
+		// A child that hangs times out first, and its report (which test,
+		// every goroutine) reaches this test's failure, not lost when
+		// the parent's own timeout kills both.
+		if left := time.Until(d) - 30*time.Second; left > 0 {
+			args = append(args, "-test.timeout="+left.String())
+		}
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), env+"=1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child:\n%s", out)
