@@ -63,7 +63,14 @@ func (a *arc) grow(id PageID) {
 func (a *arc) len(w uint8) int { return a.lists[w].n }
 
 func (a *arc) move(id PageID, to uint8) {
-	if w := a.where[id]; w != arcNone {
+	w := a.where[id]
+	if w == to && to != arcNone {
+		// The most frequent move: a hit in T2, often of a page near its
+		// head.
+		a.l.moveToFront(&a.lists[to], id)
+		return
+	}
+	if w != arcNone {
 		a.l.remove(&a.lists[w], id)
 	}
 	a.where[id] = to
