@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -402,4 +403,47 @@ func (c *counted) Count() (uint64, bool) { return c.n, true }
 func (c *counted) Read(buf []traces.Access) (int, error) {
 	c.read++
 	return c.Reader.Read(buf)
+}
+
+// batches is a Source of batches made by hand, as a library user's own
+// Source would make them.
+type batches []*pager.Batch
+
+func (s *batches) Next() (*pager.Batch, error) {
+	if len(*s) == 0 {
+		return nil, io.EOF
+	}
+	b := (*s)[0]
+	*s = (*s)[1:]
+	return b, nil
+}
+
+// TestReplayRefusesMalformedBatches feeds Replay batches of a Source
+// written elsewhere that break the Batch contract: each is refused with
+// pager.ErrBadBatch and the accesses of the good batch before it are counted;
+// none panics.
+func TestReplayRefusesMalformedBatches(t *testing.T) {
+	good := &pager.Batch{Pages: []pager.PageID{0, 1, 0}, Writes: []bool{false, true, false}, Next: []uint64{2, traces.NoNext, traces.NoNext}}
+	for _, tt := range []struct {
+		name, policy string
+		bad          *pager.Batch
+		want         string
+	}{
+		{"fewer writes than pages", "lru", &pager.Batch{Pages: []pager.PageID{0, 1, 2}, Writes: []bool{false}, Start: 3}, "batch at 3: 1 write flags for 3 pages"},
+		{"fewer next uses than pages", "opt", &pager.Batch{Pages: []pager.PageID{0, 1}, Writes: []bool{false, false}, Next: []uint64{9}, Start: 3}, "1 next uses for 2 pages"},
+		{"no next uses for opt", "opt", &pager.Batch{Pages: []pager.PageID{0}, Writes: []bool{false}, Start: 3}, "no next uses, which opt needs"},
+		{"the reserved id", "fifo", &pager.Batch{Pages: []pager.PageID{0, ^pager.PageID(0)}, Writes: []bool{false, false}, Start: 3}, "access 1: page id 4294967295 is reserved"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			pol, err := pager.NewPolicy(tt.policy, pager.Options{})
+			require.NoError(t, err)
+			p, err := pager.New(pol, 2, nil)
+			require.NoError(t, err)
+			src := batches{good, tt.bad}
+			err = p.Replay(context.Background(), &src)
+			require.ErrorIs(t, err, pager.ErrBadBatch)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, uint64(3), p.Stats().Accesses, "the good batch was run")
+		})
+	}
 }

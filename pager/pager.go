@@ -125,6 +125,12 @@ const (
 // MaxFrames.
 var ErrFrames = errors.New("frames must be at least 1 and at most 2^26")
 
+// ErrInconsistent is matched by the error of a run on real memory in which
+// memory and the pager disagree: an access faulted that the pager says
+// needed nothing, or the reverse. It means a bug, never bad input.
+// pager/live and pager/multi return it for their real-memory runs.
+var ErrInconsistent = errors.New("real memory and the pager disagree")
+
 // MaxFrames is the largest frame budget: policies keep arrays of frames
 // entries, and 2^26 frames is 256 GiB of 4 KiB pages.
 const MaxFrames = 1 << 26
@@ -219,10 +225,40 @@ func (p *Pager) Replay(ctx context.Context, src Source) error {
 		if err != nil {
 			return err
 		}
+		if b.ids == 0 {
+			// Not one of this package's sources: check what run trusts.
+			if err := p.checkBatch(b); err != nil {
+				return err
+			}
+		}
 		if _, err := p.run(b); err != nil {
 			return err
 		}
 	}
+}
+
+// ErrBadBatch is matched by the error of [Pager.Replay] for a [Batch] that
+// breaks its contract: fewer write flags or next uses than pages, no next
+// uses for a policy that needs them, or the id ^PageID(0).
+var ErrBadBatch = errors.New("malformed batch")
+
+// checkBatch checks a batch made outside the package before run trusts it.
+func (p *Pager) checkBatch(b *Batch) error {
+	n := len(b.Pages)
+	switch {
+	case len(b.Writes) < n:
+		return fmt.Errorf("batch at %d: %d write flags for %d pages: %w", b.Start, len(b.Writes), n, ErrBadBatch)
+	case b.Next != nil && len(b.Next) < n:
+		return fmt.Errorf("batch at %d: %d next uses for %d pages: %w", b.Start, len(b.Next), n, ErrBadBatch)
+	case b.Next == nil && n > 0 && NeedsNext(p.policy.Name()):
+		return fmt.Errorf("batch at %d: no next uses, which %s needs: %w", b.Start, p.policy.Name(), ErrBadBatch)
+	}
+	for i, id := range b.Pages {
+		if id == nilPage {
+			return fmt.Errorf("batch at %d: access %d: page id %d is reserved: %w", b.Start, i, id, ErrBadBatch)
+		}
+	}
+	return nil
 }
 
 // run is the step function: every access of every mode (simulation, real
