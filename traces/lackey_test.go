@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"vmsim/vm/arch"
+	"vmsim/vm/vmtest"
 )
 
 func readLackey(t *testing.T, s string, opts *LackeyOptions) ([]Access, error) {
@@ -147,10 +148,7 @@ func lackeyCount(t *testing.T, path string) map[byte]int {
 
 // TestLackeyRealProgram traces /bin/true under valgrind and reads the trace.
 func TestLackeyRealProgram(t *testing.T) {
-	valgrind, err := exec.LookPath("valgrind")
-	if err != nil {
-		t.Skip("valgrind is not installed: install it (apt-get install valgrind) to test lackey traces of a real program")
-	}
+	valgrind := vmtest.RequireTool(t, "valgrind", "valgrind")
 	path := filepath.Join(t.TempDir(), "true.lackey")
 	out, err := exec.Command(valgrind, "--tool=lackey", "--trace-mem=yes", "--log-file="+path, "/bin/true").CombinedOutput()
 	require.NoError(t, err, "valgrind: %s", out)

@@ -83,8 +83,8 @@ type Options struct {
 
 // ErrInconsistent is matched by the error returned when real memory and the
 // pager disagree: an access that should have faulted did not. It means a
-// bug, never bad input.
-var ErrInconsistent = errors.New("real memory and the pager disagree")
+// bug, never bad input. It is [pager.ErrInconsistent].
+var ErrInconsistent = pager.ErrInconsistent
 
 // Stats are the core's counters plus what only real mode sees.
 type Stats struct {

@@ -2,7 +2,6 @@ package multi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -30,8 +29,9 @@ type RunOptions struct {
 
 // ErrDisagree is matched by the error of a real-memory run in which an
 // access faulted that the pager says needed nothing, or the reverse. It
-// means a bug, never bad input.
-var ErrDisagree = errors.New("real memory and the pager disagree")
+// means a bug, never bad input. It is [pager.ErrInconsistent], which
+// pager/live returns too.
+var ErrDisagree = pager.ErrInconsistent
 
 // maxPages is the most pages a run may hold in all (dense ids are uint32).
 const maxPages = 1<<32 - 2
