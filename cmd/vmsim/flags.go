@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,6 +28,21 @@ func addPolicyOptions(cmd *cobra.Command, o *policyOptions) {
 
 func (o policyOptions) options() pager.Options {
 	return pager.Options{Seed: o.seed, Tick: o.tick, Tau: o.tau}
+}
+
+// addMaxMemoryFlag declares --max-memory on a command that holds whole
+// traces in memory (what says which, for the help).
+func addMaxMemoryFlag(cmd *cobra.Command, s *string, what string) {
+	cmd.Flags().StringVar(s, "max-memory", "", "most memory "+what+" may take, a `SIZE` like 4GiB or 500MB (default: half of this machine's memory)")
+}
+
+// tooLarge adds to a pager.ErrTooLarge error what the user can do: cmd
+// holds the whole trace; hint says how else to make it smaller.
+func tooLarge(err error, cmd, hint string) error {
+	if !errors.Is(err, pager.ErrTooLarge) {
+		return err
+	}
+	return fmt.Errorf("%w; %s holds the whole trace in memory: raise --max-memory, or %s", err, cmd, hint)
 }
 
 // memoryBudget parses a --max-memory value: a size with an optional unit (B,

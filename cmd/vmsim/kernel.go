@@ -78,8 +78,8 @@ func openKernelMeter(stderr io.Writer) (*kernelMeter, error) {
 // replayKernel runs a trace on plain memory (--mode kernel) and gives the
 // row of the output contract: policy "kernel", and frames the pages it ran
 // on (all of them: the kernel pages with no budget).
-func replayKernel(t *pager.Trace, m *kernelMeter) (row, error) {
-	res, err := plain.Replay(context.Background(), t, m)
+func replayKernel(ctx context.Context, t *pager.Trace, m *kernelMeter) (row, error) {
+	res, err := plain.Replay(ctx, t, m)
 	if err != nil {
 		return row{}, err
 	}

@@ -141,6 +141,7 @@ type multiFlags struct {
 	modelFlags
 	traceFlags
 	frames   string
+	maxMem   string
 	steps    bool
 	timeline bool
 }
@@ -200,6 +201,7 @@ memory after it); --timeline prints accesses and faults over time.`,
 	fl.StringVar(&f.plot, "plot", "", "also draw each process's fault rate over time to `FILE` (.svg or .png)")
 	addModelFlags(cmd, &f.modelFlags, false)
 	addTraceFlags(cmd, &f.traceFlags)
+	addMaxMemoryFlag(cmd, &f.maxMem, "the traces, all held whole,")
 	return cmd
 }
 
@@ -246,7 +248,11 @@ func runMulti(cmd *cobra.Command, f multiFlags, args []string) error {
 	if err := cfg.Check(len(args)); err != nil {
 		return usageErrorf(cmd, "%v", err)
 	}
-	trs, err := loadProcesses(cmd, args, f.traceFlags)
+	budget, err := memoryBudget(f.maxMem)
+	if err != nil {
+		return usageErrorf(cmd, "--max-memory: %v", err)
+	}
+	trs, err := loadProcesses(cmd, args, f.traceFlags, budget)
 	if err != nil {
 		return err
 	}
@@ -327,26 +333,34 @@ func runModel(ctx context.Context, trs []*pager.Trace, cfg multi.Config, mech li
 	return res, uf, nil
 }
 
-// loadProcesses reads every TRACE: a file, "-", or gen:KIND,key=value...
-func loadProcesses(cmd *cobra.Command, args []string, f traceFlags) ([]*pager.Trace, error) {
+// loadProcesses reads every TRACE: a file, "-", or gen:KIND,key=value...,
+// all of them within budget bytes.
+func loadProcesses(cmd *cobra.Command, args []string, f traceFlags, budget uint64) ([]*pager.Trace, error) {
 	var trs []*pager.Trace
+	var used uint64
 	for _, arg := range args {
+		if used >= budget {
+			return nil, tooLarge(fmt.Errorf("%s: the traces before it take %s, the whole budget of %s: %w", arg, pager.Bytes(used), pager.Bytes(budget), pager.ErrTooLarge), "multi", "give fewer or shorter traces")
+		}
+		opts := &pager.LoadOptions{MaxBytes: budget - used}
 		if spec, ok := strings.CutPrefix(arg, "gen:"); ok {
 			r, err := parseGenSpec(spec)
 			if err != nil {
 				return nil, usageErrorf(cmd, "%s: %v", arg, err)
 			}
-			tr, err := pager.Load(cmd.Context(), arg, r, nil)
+			tr, err := pager.Load(cmd.Context(), arg, r, opts)
 			if err != nil {
-				return nil, err
+				return nil, tooLarge(err, "multi", "give fewer or shorter traces")
 			}
+			used += pager.LoadCost(uint64(tr.Len()), uint64(tr.Distinct()))
 			trs = append(trs, tr)
 			continue
 		}
-		tr, err := loadTrace(cmd.Context(), arg, f, cmd.InOrStdin())
+		tr, err := loadTrace(cmd.Context(), arg, f, cmd.InOrStdin(), opts)
 		if err != nil {
-			return nil, err
+			return nil, tooLarge(err, "multi", "give fewer or shorter traces")
 		}
+		used += pager.LoadCost(uint64(tr.Len()), uint64(tr.Distinct()))
 		trs = append(trs, tr)
 	}
 	return trs, nil

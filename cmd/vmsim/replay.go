@@ -332,7 +332,7 @@ func (r *replayRun) plainCell(path string) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rw, err := replayKernel(t, r.meter)
+	rw, err := replayKernel(r.cmd.Context(), t, r.meter)
 	if err != nil {
 		return nil, err
 	}

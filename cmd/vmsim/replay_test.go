@@ -223,6 +223,45 @@ func TestReplayBoundedByTheUser(t *testing.T) {
 	}
 }
 
+// TestEveryLoaderBounded: step, ws, multi and thrash hold whole traces too,
+// and refuse past --max-memory (by default half of the machine's memory)
+// with what to do, before they have read the rest.
+func TestEveryLoaderBounded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "loop.pages")
+	var b strings.Builder
+	for i := range 20_000 {
+		fmt.Fprintf(&b, "%d\n", i%100)
+	}
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"step", "-p", "fifo", "-f", "3", path}, "step holds the whole trace in memory: raise --max-memory, or show the first N accesses with --limit N"},
+		{[]string{"step", "-p", "opt", "-f", "3", "--limit", "10", path}, "opt reads it all for next uses, whatever --limit"},
+		{[]string{"ws", "--tau", "10", path}, "ws holds the whole trace in memory: raise --max-memory, or cut the trace"},
+		{[]string{"multi", "-f", "10", path, path}, "multi holds the whole trace in memory: raise --max-memory, or give fewer or shorter traces"},
+		{[]string{"thrash", "-f", "10", path, path}, "over the budget of 97.7 KiB"},
+	} {
+		_, errOut, code := vmsimIn(t, "", append(tt.args, "--max-memory", "100KB")...)
+		assert.Equal(t, 1, code, "%v: %s", tt.args, errOut)
+		assert.Contains(t, errOut, "over the budget of 97.7 KiB", tt.args)
+		assert.Contains(t, errOut, tt.want, tt.args)
+	}
+	// Two traces of 130 KB each: the first fits in 200KB, the second not.
+	_, errOut, code := vmsimIn(t, "", "multi", "-f", "10", "--max-memory", "200KB", path, path)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "over the budget of", "the second trace gets what the first left")
+	// Within the default budget they run.
+	out, errOut, code := vmsimIn(t, "", "step", "-p", "fifo", "-f", "3", "--limit", "4", "-o", "json", path)
+	require.Equal(t, 0, code, errOut)
+	assert.Len(t, jsonRows(t, out), 4)
+	_, errOut, code = vmsimIn(t, "", "ws", "--max-memory", "4XB", path)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `--max-memory: "4XB": unknown unit "XB"`)
+}
+
 func TestMemoryBudgetFlag(t *testing.T) {
 	for in, want := range map[string]uint64{"4GiB": 4 << 30, "500MB": 500e6, "100kb": 100e3, "2g": 2 << 30, "1048576": 1 << 20} {
 		got, err := memoryBudget(in)

@@ -22,6 +22,7 @@ type stepFlags struct {
 	policy  string
 	frames  string
 	limit   int
+	maxMem  string
 	seed    uint64
 	tick    uint64
 	tau     uint64
@@ -106,6 +107,7 @@ a terminal and NO_COLOR is not set (--color always or never to choose).`,
 	fl.BoolVar(&f.wide, "wide", false, "keep every note and the state, however wide the table")
 	fl.StringVar(&f.color, "color", "auto", "auto (on a terminal, unless NO_COLOR is set), always or never")
 	addTraceFlags(cmd, &f.traceFlags)
+	addMaxMemoryFlag(cmd, &f.maxMem, "the trace held whole")
 	return cmd
 }
 
@@ -140,6 +142,10 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	}
 	if _, err := pager.NewPolicy(f.policy, pager.Options{}); err != nil {
 		return usageErrorf(cmd, "--policy: %v", err)
+	}
+	budget, err := memoryBudget(f.maxMem)
+	if err != nil {
+		return usageErrorf(cmd, "--max-memory: %v", err)
 	}
 	frames, err := parseFrameCount(f.frames)
 	if err != nil {
@@ -176,9 +182,13 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 		// accesses shown.
 		r = limited(t.reader, uint64(f.limit))
 	}
-	tr, err := pager.Load(cmd.Context(), path, r, nil)
+	tr, err := pager.Load(cmd.Context(), path, r, &pager.LoadOptions{MaxBytes: budget})
 	if err != nil {
-		return err
+		hint := "show the first N accesses with --limit N"
+		if pager.NeedsNext(f.policy) {
+			hint = "cut the trace (" + f.policy + " reads it all for next uses, whatever --limit)"
+		}
+		return tooLarge(err, "step", hint)
 	}
 	cfg := pager.Config{Policy: f.policy, Frames: frames, Options: pager.Options{Seed: f.seed, Tick: f.tick, Tau: f.tau}}
 	var rows []stepRow

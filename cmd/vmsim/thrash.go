@@ -31,6 +31,7 @@ type thrashFlags struct {
 	traceFlags
 	frames   int
 	max      int
+	maxMem   string
 	workload multi.Workload
 }
 
@@ -73,6 +74,7 @@ per process (slow where it thrashes: every access is then a real fault).`,
 	fl.StringVar(&f.plot, "plot", "", "also draw utilisation against the number of processes to `FILE` (.svg or .png)")
 	addModelFlags(cmd, &f.modelFlags, true)
 	addTraceFlags(cmd, &f.traceFlags)
+	addMaxMemoryFlag(cmd, &f.maxMem, "the TRACE arguments, all held whole,")
 	return cmd
 }
 
@@ -170,7 +172,11 @@ func runThrash(cmd *cobra.Command, f thrashFlags, args []string) error {
 		if err := checkStdin(cmd, args); err != nil {
 			return err
 		}
-		if trs, err = loadProcesses(cmd, args, f.traceFlags); err != nil {
+		budget, err := memoryBudget(f.maxMem)
+		if err != nil {
+			return usageErrorf(cmd, "--max-memory: %v", err)
+		}
+		if trs, err = loadProcesses(cmd, args, f.traceFlags, budget); err != nil {
 			return err
 		}
 		about = fmt.Sprintf("%d processes: %s", len(trs), strings.Join(args, " "))

@@ -201,14 +201,15 @@ func openTrace(ctx context.Context, path string, f traceFlags, stdin io.Reader) 
 	return t, nil
 }
 
-// loadTrace reads a whole trace into memory with dense page ids.
-func loadTrace(ctx context.Context, path string, f traceFlags, stdin io.Reader) (*pager.Trace, error) {
+// loadTrace reads a whole trace into memory with dense page ids, within
+// the budget of opts.
+func loadTrace(ctx context.Context, path string, f traceFlags, stdin io.Reader, opts *pager.LoadOptions) (*pager.Trace, error) {
 	t, err := openTrace(ctx, path, f, stdin)
 	if err != nil {
 		return nil, err
 	}
 	defer t.close()
-	return pager.Load(ctx, path, t.reader, nil)
+	return pager.Load(ctx, path, t.reader, opts)
 }
 
 // limitReader stops after n accesses.

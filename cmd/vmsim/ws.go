@@ -14,6 +14,7 @@ type wsFlags struct {
 	traceFlags
 	outputFlags
 	tau    int
+	maxMem string
 	frames string
 	points int
 }
@@ -42,6 +43,7 @@ working set grows and shrinks with its phases.`,
 	fl.IntVar(&f.points, "points", 50, "instants to print (the plot uses up to 1,000)")
 	addOutputFlags(cmd, &f.outputFlags, []string{"table", "json", "csv"}, "the curves")
 	addTraceFlags(cmd, &f.traceFlags)
+	addMaxMemoryFlag(cmd, &f.maxMem, "the trace held whole")
 	return cmd
 }
 
@@ -54,6 +56,10 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 	}
 	if f.points < 1 {
 		return usageErrorf(cmd, "--points %d: must be at least 1", f.points)
+	}
+	budget, err := memoryBudget(f.maxMem)
+	if err != nil {
+		return usageErrorf(cmd, "--max-memory: %v", err)
 	}
 	frames := 0
 	if f.frames != "" {
@@ -70,9 +76,9 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 		return err
 	}
 	defer t.close()
-	tr, err := pager.Load(cmd.Context(), path, t.reader, nil)
+	tr, err := pager.Load(cmd.Context(), path, t.reader, &pager.LoadOptions{MaxBytes: budget})
 	if err != nil {
-		return err
+		return tooLarge(err, "ws", "cut the trace")
 	}
 	n := tr.Len()
 	// A window or more instants than the trace has change nothing: clamp
