@@ -97,5 +97,10 @@ func checkOutput(cmd *cobra.Command, output string, formats []string, plot strin
 			return usageErrorf(cmd, "--plot: %v", err)
 		}
 	}
+	for _, name := range []string{"log-x", "log-y"} {
+		if plot == "" && cmd.Flags().Lookup(name) != nil && cmd.Flags().Changed(name) {
+			return usageErrorf(cmd, "--%s sets an axis of --plot: give --plot too", name)
+		}
+	}
 	return nil
 }

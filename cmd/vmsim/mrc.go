@@ -83,11 +83,6 @@ func runMRC(cmd *cobra.Command, f mrcFlags, path string) error {
 	if err := checkOutput(cmd, f.output, []string{"table", "json", "csv"}, f.plot); err != nil {
 		return err
 	}
-	for _, name := range []string{"log-x", "log-y"} {
-		if cmd.Flags().Changed(name) && f.plot == "" {
-			return usageErrorf(cmd, "--%s sets an axis of --plot: give --plot too", name)
-		}
-	}
 	t, err := openTrace(cmd.Context(), path, f.traceFlags, cmd.InOrStdin())
 	if err != nil {
 		return err

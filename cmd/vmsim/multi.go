@@ -42,6 +42,7 @@ type modelFlags struct {
 	mechanism  string
 	output     string
 	plot       string
+	plotFlags
 }
 
 // addModelFlags declares the model's flags; scopes and controls take a
@@ -199,6 +200,7 @@ memory after it); --timeline prints accesses and faults over time.`,
 	fl.BoolVar(&f.steps, "steps", false, "print the run event by event")
 	fl.BoolVar(&f.timeline, "timeline", false, "print accesses and faults over time")
 	fl.StringVar(&f.plot, "plot", "", "also draw each process's fault rate over time to `FILE` (.svg or .png)")
+	addPlotFlags(cmd, &f.plotFlags)
 	addModelFlags(cmd, &f.modelFlags, false)
 	addTraceFlags(cmd, &f.traceFlags)
 	addMaxMemoryFlag(cmd, &f.maxMem, "the traces, all held whole,")
@@ -279,7 +281,7 @@ func runMulti(cmd *cobra.Command, f multiFlags, args []string) error {
 		return err
 	}
 	if f.plot != "" {
-		return plotTimeline(f.plot, trs, res)
+		return plotTimeline(f.plot, trs, res, f.plotFlags.options(cmd))
 	}
 	return nil
 }
@@ -770,7 +772,7 @@ func writeTimeline(w io.Writer, format string, res *multi.Result) error {
 }
 
 // plotTimeline draws each process's fault rate over time.
-func plotTimeline(path string, trs []*pager.Trace, res *multi.Result) error {
+func plotTimeline(path string, trs []*pager.Trace, res *multi.Result, o plotOptions) error {
 	rows := timelineRows(res)
 	lines := make([]series, len(trs))
 	for k, tr := range trs {
@@ -783,7 +785,7 @@ func plotTimeline(path string, trs []*pager.Trace, res *multi.Result) error {
 			lines[k].ys = append(lines[k].ys, float64(f)/res.Timeline.Width.Seconds())
 		}
 	}
-	return writePlot(path, "Fault rate over time: "+describeShort(res.Config), "time (ms)", "faults per second", lines)
+	return writePlotWith(path, "Fault rate over time: "+describeShort(res.Config), "time (ms)", "faults per second", lines, o)
 }
 
 func describeShort(cfg multi.Config) string {

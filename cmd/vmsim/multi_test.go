@@ -213,7 +213,8 @@ func TestThrashWiring(t *testing.T) {
 	b, err := os.ReadFile(svg)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), "CPU utilisation (%)")
-	assert.Contains(t, string(b), "local/pff")
+	assert.Contains(t, string(b), "local, pff")
+	assert.Contains(t, string(b), "#0072B2", "the colour-blind-safe palette of every plot")
 
 	paths := writeFiles(t, "a.pages", strings.Repeat("1 2 3 ", 50), "b.pages", strings.Repeat("4 5 ", 80))
 	out, errOut, code = vmsim(t, append([]string{"thrash", "-f", "4", "--scope", "global", "--load-control", "none", "-o", "csv"}, paths...)...)

@@ -18,6 +18,7 @@ import (
 type outputFlags struct {
 	output string
 	plot   string
+	plotFlags
 }
 
 // addOutputFlags declares --output (with the formats the command writes)
@@ -27,6 +28,7 @@ func addOutputFlags(cmd *cobra.Command, f *outputFlags, formats []string, plotWh
 	fl.StringVarP(&f.output, "output", "o", "table", strings.Join(formats[:len(formats)-1], ", ")+" or "+formats[len(formats)-1]+" (json: JSON Lines, one object per row)")
 	if plotWhat != "" {
 		fl.StringVar(&f.plot, "plot", "", "also draw "+plotWhat+" to `FILE` (.svg or .png)")
+		addPlotFlags(cmd, &f.plotFlags)
 	}
 	cmd.Annotations = map[string]string{"output-formats": strings.Join(formats, ",")}
 }

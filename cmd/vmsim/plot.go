@@ -32,6 +32,9 @@ type series struct {
 // axis where the data calls for one (see autoLogX and autoLogY).
 type plotOptions struct {
 	logX, logY *bool
+	// yMax, if not 0, fixes the top of a linear y axis (100 for a
+	// percentage).
+	yMax float64
 }
 
 // plotFlags are the axis flags of a command that draws plots.
@@ -214,6 +217,9 @@ func writePlotWith(path, title, xlabel, ylabel string, lines []series, o plotOpt
 	}
 	if !logY {
 		p.Y.Min = 0 // counts and ratios: an honest linear axis starts at zero
+		if o.yMax > 0 {
+			p.Y.Max = o.yMax
+		}
 	}
 	p.BackgroundColor = color.White
 

@@ -171,7 +171,17 @@ func TestPlotsForPapers(t *testing.T) {
 	assert.Equal(t, 576.0, width(auto), "a lone line: 8 inches, no legend")
 	assert.Greater(t, width(all), 576.0+40, "the legend takes a column of its own")
 
-	_, errOut, code := vmsim(t, "mrc", "--log-x", trace)
-	assert.Equal(t, 2, code)
-	assert.Contains(t, errOut, "--log-x sets an axis of --plot: give --plot too")
+	// Every command that plots takes the axis flags: replay's curves of
+	// faults against frames, for one, on a log x axis when asked.
+	logReplay := svg("replay", "-p", "lru,lfu", "-f", "1:400:8", "--log-x", "--plot", filepath.Join(dir, "replay.svg"), trace)
+	assert.Contains(t, logReplay, ">100<", "log x ticks at powers of ten")
+	assert.NotContains(t, logReplay, ">200<", "no linear ticks")
+	linReplay := svg("replay", "-p", "lru,lfu", "-f", "1:400:8", "--log-x=false", "--plot", filepath.Join(dir, "replay-lin.svg"), trace)
+	assert.Contains(t, linReplay, ">200<")
+
+	for _, args := range [][]string{{"mrc", "--log-x"}, {"replay", "-f", "3", "--log-y"}, {"ws", "--log-x"}, {"multi", "-f", "3", "--log-x"}, {"thrash", "--log-y"}} {
+		_, errOut, code := vmsim(t, append(args, trace)...)
+		assert.Equal(t, 2, code, "%v", args)
+		assert.Contains(t, errOut, "sets an axis of --plot: give --plot too", "%v", args)
+	}
 }

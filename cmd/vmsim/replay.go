@@ -196,7 +196,7 @@ func runReplay(cmd *cobra.Command, f replayFlags, args []string) error {
 		return err
 	}
 	if f.plot != "" {
-		return plotFaults(f.plot, rows, len(args) > 1)
+		return plotFaults(f.plot, rows, len(args) > 1, f.plotFlags.options(cmd))
 	}
 	return nil
 }
@@ -371,7 +371,7 @@ func replayReal(ctx context.Context, name string, pages int, src pager.Source, c
 }
 
 // plotFaults draws faults against frames, one line per trace and policy.
-func plotFaults(path string, rows []row, manyTraces bool) error {
+func plotFaults(path string, rows []row, manyTraces bool, o plotOptions) error {
 	var lines []series
 	index := map[string]int{}
 	for _, r := range rows {
@@ -395,7 +395,7 @@ func plotFaults(path string, rows []row, manyTraces bool) error {
 	if !manyTraces && len(rows) > 0 {
 		title += ": " + rows[0].Trace
 	}
-	return writePlot(path, title, "frames", "faults", lines)
+	return writePlotWith(path, title, "frames", "faults", lines, o)
 }
 
 // row is one line of output: the contract of -o json (DESIGN.md).

@@ -5,9 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"image/color"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,10 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"vmsim/pager"
 	"vmsim/pager/live"
@@ -72,6 +66,7 @@ per process (slow where it thrashes: every access is then a real fault).`,
 	fl.IntVar(&f.workload.Accesses, "n", w.Accesses, "built-in processes: `ACCESSES` of each")
 	fl.Uint64Var(&f.workload.Seed, "workload-seed", 1, "built-in processes: the seed of their windows and starting points")
 	fl.StringVar(&f.plot, "plot", "", "also draw utilisation against the number of processes to `FILE` (.svg or .png)")
+	addPlotFlags(cmd, &f.plotFlags)
 	addModelFlags(cmd, &f.modelFlags, true)
 	addTraceFlags(cmd, &f.traceFlags)
 	addMaxMemoryFlag(cmd, &f.maxMem, "the TRACE arguments, all held whole,")
@@ -207,64 +202,19 @@ func runThrash(cmd *cobra.Command, f thrashFlags, args []string) error {
 	}
 	lines := make([]series, len(settings))
 	for i, s := range settings {
-		lines[i].name = s.String()
+		// "global, ws" rather than the table's "global/ws", which the plot
+		// would take for a path.
+		lines[i].name = strings.Replace(s.String(), "/", ", ", 1)
 		for _, p := range points[i] {
 			lines[i].xs = append(lines[i].xs, float64(p.Processes))
 			lines[i].ys = append(lines[i].ys, 100*p.Utilisation)
 		}
 	}
-	return writeUtilisationPlot(f.plot, fmt.Sprintf("Thrashing: %d frames, %s", cfg.Frames, cfg.Policy), lines)
-}
-
-// writeUtilisationPlot draws utilisation (%) against the number of
-// processes: as writePlot does, but on an axis from 0 to 100 with the
-// legend at the bottom left, where the curves of the figure never are
-// before they collapse.
-func writeUtilisationPlot(path, title string, lines []series) error {
-	format, err := plotFormat(path)
-	if err != nil {
-		return err
-	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "processes (degree of multiprogramming)"
-	p.Y.Label.Text = "CPU utilisation (%)"
-	p.Add(plotter.NewGrid())
-	p.Legend.Top, p.Legend.Left = false, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(10), vg.Points(10)
-	for i, s := range lines {
-		pts := make(plotter.XYs, len(s.xs))
-		for j := range s.xs {
-			pts[j] = plotter.XY{X: s.xs[j], Y: s.ys[j]}
-		}
-		l, sc, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return fmt.Errorf("plot %s: %w", s.name, err)
-		}
-		l.Color, sc.Color = plotutil.Color(i), plotutil.Color(i)
-		l.Width = vg.Points(1.5)
-		sc.Shape, sc.Radius = plotutil.Shape(i), vg.Points(2.5)
-		p.Add(l, sc)
-		p.Legend.Add(s.name, l, sc)
-	}
-	p.Y.Min, p.Y.Max = 0, 100
-	p.X.Min = 1
-	p.X.Tick.Marker = plot.TickerFunc(func(min, max float64) []plot.Tick {
-		var ticks []plot.Tick
-		for x := int(min); x <= int(max); x++ {
-			ticks = append(ticks, plot.Tick{Value: float64(x), Label: strconv.Itoa(x)})
-		}
-		return ticks
-	})
-	p.BackgroundColor = color.White
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, format)
-	if err != nil {
-		return err
-	}
-	return writeAtomic(path, func(f *os.File) error {
-		_, err := wt.WriteTo(f)
-		return err
-	})
+	// Utilisation is a percentage: the axis goes to 100, so that a curve's
+	// collapse reads against the whole.
+	o := f.plotFlags.options(cmd)
+	o.yMax = 100
+	return writePlotWith(f.plot, fmt.Sprintf("Thrashing: %d frames, %s", cfg.Frames, cfg.Policy), "processes (degree of multiprogramming)", "CPU utilisation (%)", lines, o)
 }
 
 // thrashRuns runs every setting with 1, 2... len(trs) processes: in

@@ -116,7 +116,7 @@ func runWS(cmd *cobra.Command, f wsFlags, path string) error {
 			lines[1].xs, lines[1].ys = append(lines[1].xs, float64(i)), append(lines[1].ys, float64(resident[i]))
 		}
 	}
-	return writePlot(f.plot, "Working set over time: "+path, "time (accesses)", "pages", lines)
+	return writePlotWith(f.plot, "Working set over time: "+path, "time (accesses)", "pages", lines, f.plotFlags.options(cmd))
 }
 
 // instants returns up to k evenly spaced indexes of n, always the last.
