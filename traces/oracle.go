@@ -85,9 +85,14 @@ func ReadAllNext(r NextReader) ([]Access, []uint64, error) {
 // whole trace, if shorter): a next access at the very next position proves
 // 0-based, and a record whose object is found at one of the two positions
 // its next access can name, and not at the other, proves that convention.
-// Until then it takes libCacheSim's own, 1-based; a proof found later only
-// shifts the next uses before it by one, which keeps their order, all that
-// OPT looks at.
+// Until then it takes libCacheSim's own, 1-based. A proof of 0-based found
+// only after accesses were returned (no record of the first window names
+// a position inside it, as in a scan of more than 65,536 objects) does not
+// change how the rest is read: every next use of such a trace is then one
+// less than its position, the same for all of them, so that they keep
+// their order and never tie (OPT, which looks at nothing else, stays
+// exact), where switching would have made a next use read before the
+// proof equal to one read after it.
 type OracleReader struct {
 	name string
 	src  io.Reader
@@ -112,6 +117,9 @@ const (
 	baseUnknown oracleBase = iota // until proven: taken as 1-based
 	baseOne                       // libCacheSim's traceConv
 	baseZero                      // other generators
+	// baseZeroLate is 0-based, proven after accesses were returned as if
+	// 1-based: read one less than their positions, as those were.
+	baseZeroLate
 )
 
 const (
@@ -183,8 +191,11 @@ func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
 		// after this one), and findBase has seen to it that one naming
 		// the following record proved baseZero.
 		first, sub := o.n+2, uint64(1)
-		if o.base == baseZero {
+		switch o.base {
+		case baseZero:
 			first, sub = o.n+1, 0
+		case baseZeroLate:
+			first = o.n + 1
 		}
 		k := min((o.w-o.r)/OracleRecordSize, len(buf)-n)
 		src := o.buf[o.r : o.r+k*OracleRecordSize]
@@ -217,7 +228,7 @@ func (o *OracleReader) ReadNext(buf []Access, next []uint64) (int, error) {
 func (o *OracleReader) badNext(nx int64) error {
 	what := fmt.Sprintf("expected the position of a later request (after %d, 1-based, or %d, 0-based), or -1; got %d", o.n+1, o.n, nx)
 	switch o.base {
-	case baseZero:
+	case baseZero, baseZeroLate:
 		what = fmt.Sprintf("expected the position of a later request (after %d: this trace counts from 0), or -1; got %d", o.n, nx)
 	case baseOne:
 		what = fmt.Sprintf("expected the position of a later request (after %d: this trace counts from 1), or -1; got %d", o.n+1, nx)
@@ -239,7 +250,7 @@ func (o *OracleReader) findBase() {
 			continue // none, or bad: the decoder says so
 		}
 		if uint64(nx) == j+1 {
-			o.base = baseZero // 1-based, it would name this very record
+			o.base = o.zero() // 1-based, it would name this very record
 			break
 		}
 		if uint64(nx) >= o.n+have {
@@ -250,12 +261,21 @@ func (o *OracleReader) findBase() {
 		if one != zero {
 			o.base = baseOne
 			if zero {
-				o.base = baseZero
+				o.base = o.zero()
 			}
 			break
 		}
 	}
 	o.scanned = o.n + have
+}
+
+// zero is the base a proof of 0-based gives: baseZeroLate once accesses
+// have been returned as if 1-based.
+func (o *OracleReader) zero() oracleBase {
+	if o.n > 0 {
+		return baseZeroLate
+	}
+	return baseZero
 }
 
 func (o *OracleReader) end() error {

@@ -162,3 +162,59 @@ func TestOracleReaderPanicsOnShortNext(t *testing.T) {
 	r := NewOracleReader(bytes.NewReader(belady), "x")
 	assert.Panics(t, func() { r.ReadNext(make([]Access, 4), make([]uint64, 3)) })
 }
+
+// TestOracleReaderLateProof reads a 0-based trace whose proof comes only
+// after the first window: 70,000 objects once each (no next access inside
+// the window), then object 99 twice in a row (the proof: a next access at
+// the very next record). Object 11's next access (record 80,001) was read
+// before the proof, object 777's (record 80,000) after it: they must keep
+// their order, not tie, and every next use must be off its position by the
+// same amount, whatever the source's chunks.
+func TestOracleReaderLateProof(t *testing.T) {
+	const scan = 70_000
+	var objs []uint64
+	for i := range scan {
+		objs = append(objs, uint64(i)+10)
+	}
+	objs = append(objs, 99, 99) // records 70,000 and 70,001: the proof
+	for len(objs) < 80_000 {
+		o := uint64(1_000_000 + len(objs))
+		if len(objs) == 75_000 {
+			o = 777
+		}
+		objs = append(objs, o)
+	}
+	objs = append(objs, 777, 11) // records 80,000 and 80,001
+	// 0-based next accesses.
+	next := make([]int64, len(objs))
+	last := map[uint64]int{}
+	for i := len(objs) - 1; i >= 0; i-- {
+		next[i] = -1
+		if j, ok := last[objs[i]]; ok {
+			next[i] = int64(j)
+		}
+		last[objs[i]] = i
+	}
+	recs := make([]oracleRec, len(objs))
+	for i := range objs {
+		recs[i] = oracleRec{uint32(i), objs[i], 4096, next[i]}
+	}
+	in := oracleBytes(recs...)
+	for sname, src := range map[string]io.Reader{"whole": bytes.NewReader(in), "halves": iotest.HalfReader(bytes.NewReader(in))} {
+		t.Run(sname, func(t *testing.T) {
+			r := NewOracleReader(src, "late.oracle")
+			got, uses, err := ReadAllNext(r)
+			require.NoError(t, err)
+			require.Len(t, got, len(objs))
+			assert.Equal(t, baseZeroLate, r.base)
+			assert.Less(t, uses[75_000], uses[1], "object 777 (next at 80,000, read after the proof) before object 11 (next at 80,001, read before)")
+			for i, u := range uses {
+				if next[i] < 0 {
+					require.Equal(t, uint64(NoNext), u, "record %d", i)
+					continue
+				}
+				require.Equal(t, next[i]-1, int64(u), "record %d: one shift for the whole trace", i)
+			}
+		})
+	}
+}
