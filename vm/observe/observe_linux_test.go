@@ -196,6 +196,29 @@ func TestHandlerThatReturns(t *testing.T) {
 	assert.Contains(t, sigs[0].String(), "(write access; to the handler at 0x")
 }
 
+// TestLoaderMapsBeforeMain tells the dynamic loader's mmaps (the
+// libraries, their data) from the program's own (the page of main).
+func TestLoaderMapsBeforeMain(t *testing.T) {
+	tr, err := Run(context.Background(), build(t, "handler"), &Options{Args: []string{"return"}})
+	require.NoError(t, err)
+	require.NotZero(t, tr.Loader.End, "a dynamic program has a loader")
+	ps := uint64(os.Getpagesize())
+	var own, loader []*Event
+	for _, e := range tr.Syscalls(tr.PID, "mmap") {
+		if e.Syscall.Args[1] == ps && e.Syscall.Args[2] == 0 && e.Syscall.Args[3]&0x20 != 0 {
+			own = append(own, e) // mmap(NULL, ps, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS, ...)
+		} else if tr.Loader.Contains(e.Syscall.IP) {
+			loader = append(loader, e)
+		}
+	}
+	require.Len(t, own, 1, "main's one PROT_NONE page")
+	assert.False(t, tr.Loader.Contains(own[0].Syscall.IP), "main's mmap is the program's: %v from %#x, loader %#x-%#x", own[0], own[0].Syscall.IP, tr.Loader.Start, tr.Loader.End)
+	assert.NotEmpty(t, loader, "the loader maps libc")
+	for _, e := range loader {
+		assert.Less(t, e.Seq, own[0].Seq, "the loader maps before main: %v", e)
+	}
+}
+
 func TestHandlerThatJumps(t *testing.T) {
 	tests := []struct {
 		mode string

@@ -250,6 +250,7 @@ func (t *tracer) traceProgram(exe, path, dir string) error {
 	if err := checkArch(r); err != nil {
 		return fail(err)
 	}
+	t.trace.Loader = loaderRange(pid)
 	if err := setLimits(pid, t.lim, t.cred); err != nil {
 		return fail(err)
 	}

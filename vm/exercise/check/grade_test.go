@@ -3,6 +3,7 @@ package check
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,4 +102,43 @@ func TestWrongSolutionsFailTheirCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// firstFailed returns the first check that failed, as the class table
+// shows it ("" if none).
+func firstFailed(rep *Report) string {
+	for _, res := range rep.Results {
+		if res.Status == Failed {
+			return res.Check
+		}
+	}
+	return ""
+}
+
+// gradeFile grades the C file src as a solution of exercise name.
+func gradeFile(t *testing.T, name, src string) *Report {
+	t.Helper()
+	ex, err := Lookup(name)
+	require.NoError(t, err)
+	rep, err := Grade(context.Background(), ex, build(t, src), nil)
+	require.NoError(t, err)
+	return rep
+}
+
+// TestSharedAnonMapPrivateIsItsOwnMapping grades MAP_PRIVATE|MAP_ANONYMOUS
+// memory: the mapping check fails on the program's own mmap, not on one
+// the dynamic loader made before main, and the checks of what the
+// processes wrote read that memory, not the loader's.
+func TestSharedAnonMapPrivateIsItsOwnMapping(t *testing.T) {
+	rep := gradeFile(t, "shared-anon", "testdata/wrong/shared-anon/map-private.c")
+	assert.Equal(t, "maps shared anonymous memory before fork", firstFailed(rep))
+	maps, _ := rep.Result("maps shared anonymous memory before fork")
+	assert.Contains(t, maps.Explanation, "MAP_PRIVATE|MAP_ANONYMOUS")
+	fill, _ := rep.Result("the child fills page 1 with 'c'")
+	assert.Equal(t, OK, fill.Status, "the child does memset(p, 'c', ps): %s\n%s", fill.Explanation, strings.Join(fill.Evidence, "\n"))
+	ps := os.Getpagesize()
+	mem, _ := rep.Result("the memory holds 'c' then 'b'")
+	assert.Equal(t, Failed, mem.Status)
+	require.Len(t, mem.Evidence, 1)
+	assert.Contains(t, mem.Evidence[0], fmt.Sprintf("page 1 holds %d × 'a'; page 2 holds %d × 'b'", ps, ps), "the parent's own copy: its 'a's and its 'b's")
 }

@@ -35,7 +35,7 @@ func (r *run) protNonePage() *mapping {
 	ms := mappingsOf(r.t, r.t.PID, len(r.t.Events), false)
 	var candidates []*mapping
 	for _, m := range ms {
-		if m.prot == 0 && m.anonymous() && !m.shared() {
+		if m.prot == 0 && m.anonymous() && !m.shared() && !r.byLoader(m) {
 			candidates = append(candidates, m)
 		}
 	}

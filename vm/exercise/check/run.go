@@ -178,6 +178,11 @@ const (
 	oCreat = 0x40
 )
 
+// byLoader reports whether the dynamic loader made the mapping, before
+// main: the program's libraries, their data and thread-local storage,
+// never the exercise's memory.
+func (r *run) byLoader(m *mapping) bool { return r.t.Loader.Contains(m.ev.Syscall.IP) }
+
 func (m *mapping) shared() bool    { return m.flags&mapType == mapShared || m.flags&mapType == 0x3 }
 func (m *mapping) anonymous() bool { return m.flags&mapAnonymous != 0 }
 func (m *mapping) contains(a uint64) bool {
