@@ -307,7 +307,10 @@ func TestInspectReadsMemoryAtExit(t *testing.T) {
 	var at uint64
 	tr, err := Run(context.Background(), build(t, "procs"), &Options{
 		Args: []string{"memory"},
-		Inspect: func(tr *Trace, tgid int, mem Memory) {
+		Inspect: func(tr *Trace, tgid int, mem Memory, in Inspection) {
+			if in.At != AtSyscall {
+				return
+			}
 			fmt.Sscanf(tr.Written(tgid, 1), "%v", &at)
 			b := make([]byte, len("the marker"))
 			if _, err := mem.ReadAt(b, at); err == nil {
@@ -319,6 +322,76 @@ func TestInspectReadsMemoryAtExit(t *testing.T) {
 	require.True(t, tr.Exit.OK())
 	assert.NotZero(t, at)
 	assert.Equal(t, "the marker", seen)
+}
+
+// TestInspectAtTheEndOfHandlersAndBeforeDeath calls Inspect when a
+// handler returns or jumps out, when a fault is about to kill the process,
+// and before Run kills a program that faults forever: each time with the
+// process stopped at the trace's last event, its memory readable.
+func TestInspectAtTheEndOfHandlersAndBeforeDeath(t *testing.T) {
+	type call struct {
+		at    InspectAt
+		event string
+		ended []HandlerEnd
+	}
+	tests := []struct {
+		mode string
+		want []call
+	}{
+		{"return", []call{{AtHandlerEnd, "rt_sigreturn", []HandlerEnd{EndReturned}}, {AtSyscall, "exit_group", nil}}},
+		{"siglong", []call{{AtHandlerEnd, "syscall", []HandlerEnd{EndJumped}}, {AtSyscall, "exit_group", nil}}},
+		{"long", []call{{AtHandlerEnd, "syscall", []HandlerEnd{EndJumped}}, {AtSignal, "SIGSEGV", nil}}},
+		{"bus", []call{{AtSignal, "SIGSEGV", nil}}},
+	}
+	var loop []call
+	for range DefaultRepeatedFaults - 1 {
+		loop = append(loop, call{AtHandlerEnd, "rt_sigreturn", []HandlerEnd{EndReturned}})
+	}
+	// Run stops the program at the last fault of the loop.
+	tests = append(tests, struct {
+		mode string
+		want []call
+	}{"loop", append(loop, call{AtStop, "SIGSEGV", nil})})
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			var got []call
+			var unread []string
+			tr, err := Run(context.Background(), build(t, "handler"), &Options{
+				Args: []string{tt.mode},
+				Inspect: func(tr *Trace, tgid int, mem Memory, in Inspection) {
+					last := &tr.Events[len(tr.Events)-1]
+					c := call{at: in.At, event: "syscall"}
+					switch {
+					case last.Kind == KindSignal:
+						c.event = SignalName(last.Signal.Signo)
+					case last.Syscall.Name == "rt_sigreturn" || last.Syscall.Name == "exit_group":
+						c.event = last.Syscall.Name
+					}
+					for _, s := range in.Ended {
+						c.ended = append(c.ended, s.End)
+						assert.Equal(t, last.Seq, s.EndSeq, "the handler ended at the last event")
+					}
+					if c.at == AtSyscall && c.event != "exit_group" {
+						return // the munmaps of libc's start
+					}
+					got = append(got, c)
+					// The page main mapped: readable even PROT_NONE.
+					mm := find(tr, func(e *Event) bool {
+						return e.Kind == KindSyscall && e.Syscall.Name == "mmap" && e.Syscall.Args[2] == 0 && !tr.Loader.Contains(e.Syscall.IP)
+					})
+					b := make([]byte, 1)
+					if mm == nil {
+						unread = append(unread, "no mmap")
+					} else if _, err := mem.ReadAt(b, uint64(mm.Syscall.Ret)); err != nil {
+						unread = append(unread, err.Error())
+					}
+				},
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got, "%s", tr.Exit)
+			assert.Empty(t, unread, "memory is readable at every call")
+		})
+	}
 }
 
 func TestLimitsStopTheProgram(t *testing.T) {

@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"vmsim/vm/observe"
 )
 
 // TestReferenceProgramsPass grades the reference C program of every
@@ -141,4 +144,30 @@ func TestSharedAnonMapPrivateIsItsOwnMapping(t *testing.T) {
 	assert.Equal(t, Failed, mem.Status)
 	require.Len(t, mem.Evidence, 1)
 	assert.Contains(t, mem.Evidence[0], fmt.Sprintf("page 1 holds %d × 'a'; page 2 holds %d × 'b'", ps, ps), "the parent's own copy: its 'a's and its 'b's")
+}
+
+// TestStoppedBeforeMemoryIsReadWarns grades programs that vmsim stops
+// (here, at the clock) before the memory a check reads could be read: the
+// check cannot confirm, which is a warning, not a failure.
+func TestStoppedBeforeMemoryIsReadWarns(t *testing.T) {
+	for _, tt := range []struct{ exercise, src, check string }{
+		{"remap", "testdata/stopped/remap-handler-waits.c", "the handler stores 'A' in it"},
+		{"mprotect", "testdata/stopped/mprotect-waits.c", "reads 'c', writes 'd', reads 'd'"},
+	} {
+		t.Run(tt.exercise, func(t *testing.T) {
+			t.Parallel()
+			ex, err := Lookup(tt.exercise)
+			require.NoError(t, err)
+			rep, err := Grade(context.Background(), ex, build(t, tt.src), &Options{Limits: observe.Limits{Wall: 300 * time.Millisecond}})
+			require.NoError(t, err)
+			res, ok := rep.Result(tt.check)
+			require.True(t, ok)
+			assert.Equal(t, Warning, res.Status, "%s\n%s", res.Explanation, strings.Join(res.Evidence, "\n"))
+			assert.Contains(t, res.Explanation, "Cannot confirm")
+			assert.Contains(t, res.Explanation, "the program was stopped before")
+			assert.Contains(t, res.Explanation, "vmsim stopped it: still running after")
+			exit, _ := rep.Result("exits with status 0")
+			assert.Equal(t, Failed, exit.Status, "vmsim had to stop it")
+		})
+	}
 }
