@@ -146,6 +146,26 @@ func TestSharedAnonMapPrivateIsItsOwnMapping(t *testing.T) {
 	assert.Contains(t, mem.Evidence[0], fmt.Sprintf("page 1 holds %d × 'a'; page 2 holds %d × 'b'", ps, ps), "the parent's own copy: its 'a's and its 'b's")
 }
 
+// TestFirstFailedCheckIsTheMistake grades wrong solutions whose mistake
+// shows late in the run (a second fault, a fault loop vmsim stops): the
+// first failed check, which the class table shows, is still the mistake.
+func TestFirstFailedCheckIsTheMistake(t *testing.T) {
+	for _, s := range wrongSolutions(t) {
+		switch filepath.Base(s.path) {
+		case "longjmp-twice.c", "never-updates-base.c":
+		default:
+			continue
+		}
+		t.Run(s.exercise+"/"+strings.TrimSuffix(filepath.Base(s.path), ".c"), func(t *testing.T) {
+			t.Parallel()
+			rep := gradeFile(t, s.exercise, s.path)
+			assert.Equal(t, s.check, firstFailed(rep))
+			res, _ := rep.Result("the handler stores 'A' in it")
+			assert.Equal(t, OK, res.Status, "the handler does store 'A': %s\n%s", res.Explanation, strings.Join(res.Evidence, "\n"))
+		})
+	}
+}
+
 // TestStoppedBeforeMemoryIsReadWarns grades programs that vmsim stops
 // (here, at the clock) before the memory a check reads could be read: the
 // check cannot confirm, which is a warning, not a failure.

@@ -22,10 +22,10 @@ var remapExercise = &Exercise{
 		{"the handler maps an anonymous page", "a handler that maps nothing, or whose mmap fails (EEXIST with MAP_FIXED_NOREPLACE, EINVAL)", remapMaps},
 		{"the handler stores 'A' in it", "a page that does not hold 'A' (read from the process's memory when the handler ends, and after); a warning when the program is stopped before it can be read", remapStores},
 		{"control returns by a jump", "a handler that returns instead (a warning where it works: the read restarts with the old address)", remapJumps},
+		{"SIGSEGV is unblocked after the jump", "a plain longjmp (after signal() and setjmp) that leaves SIGSEGV blocked: a warning, or a failure when a second fault kills the program", remapMask},
 		{"the read after the jump succeeds", "a handler that maps a page elsewhere but never updates base: the read faults again, forever", remapRetry},
 		{"prints base[0] = A", "output without the line", remapPrints},
 		{"exactly one fault", "every extra fault", remapOneFault},
-		{"SIGSEGV is unblocked after the jump", "a plain longjmp (after signal() and setjmp) that leaves SIGSEGV blocked: a warning, or a failure when a second fault kills the program", remapMask},
 		{"exits with status 0", "a crash (which signal, where), a failure status, a program vmsim had to stop", func(r *run) Result { return r.exitCheck(r.t.PID, "program") }},
 	},
 }
