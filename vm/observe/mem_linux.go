@@ -110,3 +110,41 @@ func sigBlocked(tgid, tid int) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// loaderRange returns the addresses of the dynamic loader of process pid,
+// stopped before its first instruction: then its only file mappings are
+// the executable's and the loader's (the kernel maps both at execve), so
+// the loader's are those of another file. Empty if it has none (a static
+// program) or /proc cannot say.
+func loaderRange(pid int) AddrRange {
+	var exe unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(pid)+"/exe", &exe); err != nil {
+		return AddrRange{}
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/maps")
+	if err != nil {
+		return AddrRange{}
+	}
+	var r AddrRange
+	for _, line := range strings.Split(string(b), "\n") {
+		// start-end perms offset dev inode path
+		f := strings.Fields(line)
+		if len(f) < 6 || strings.HasPrefix(f[5], "[") {
+			continue // anonymous, the stack, the vDSO
+		}
+		if ino, err := strconv.ParseUint(f[4], 10, 64); err != nil || ino == 0 || ino == exe.Ino {
+			continue
+		}
+		lo, hi, ok := strings.Cut(f[0], "-")
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if !ok || err1 != nil || err2 != nil {
+			continue
+		}
+		if r.End == 0 || start < r.Start {
+			r.Start = start
+		}
+		r.End = max(r.End, end)
+	}
+	return r
+}

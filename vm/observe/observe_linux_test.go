@@ -196,6 +196,29 @@ func TestHandlerThatReturns(t *testing.T) {
 	assert.Contains(t, sigs[0].String(), "(write access; to the handler at 0x")
 }
 
+// TestLoaderMapsBeforeMain tells the dynamic loader's mmaps (the
+// libraries, their data) from the program's own (the page of main).
+func TestLoaderMapsBeforeMain(t *testing.T) {
+	tr, err := Run(context.Background(), build(t, "handler"), &Options{Args: []string{"return"}})
+	require.NoError(t, err)
+	require.NotZero(t, tr.Loader.End, "a dynamic program has a loader")
+	ps := uint64(os.Getpagesize())
+	var own, loader []*Event
+	for _, e := range tr.Syscalls(tr.PID, "mmap") {
+		if e.Syscall.Args[1] == ps && e.Syscall.Args[2] == 0 && e.Syscall.Args[3]&0x20 != 0 {
+			own = append(own, e) // mmap(NULL, ps, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS, ...)
+		} else if tr.Loader.Contains(e.Syscall.IP) {
+			loader = append(loader, e)
+		}
+	}
+	require.Len(t, own, 1, "main's one PROT_NONE page")
+	assert.False(t, tr.Loader.Contains(own[0].Syscall.IP), "main's mmap is the program's: %v from %#x, loader %#x-%#x", own[0], own[0].Syscall.IP, tr.Loader.Start, tr.Loader.End)
+	assert.NotEmpty(t, loader, "the loader maps libc")
+	for _, e := range loader {
+		assert.Less(t, e.Seq, own[0].Seq, "the loader maps before main: %v", e)
+	}
+}
+
 func TestHandlerThatJumps(t *testing.T) {
 	tests := []struct {
 		mode string
@@ -284,7 +307,10 @@ func TestInspectReadsMemoryAtExit(t *testing.T) {
 	var at uint64
 	tr, err := Run(context.Background(), build(t, "procs"), &Options{
 		Args: []string{"memory"},
-		Inspect: func(tr *Trace, tgid int, mem Memory) {
+		Inspect: func(tr *Trace, tgid int, mem Memory, in Inspection) {
+			if in.At != AtSyscall {
+				return
+			}
 			fmt.Sscanf(tr.Written(tgid, 1), "%v", &at)
 			b := make([]byte, len("the marker"))
 			if _, err := mem.ReadAt(b, at); err == nil {
@@ -296,6 +322,76 @@ func TestInspectReadsMemoryAtExit(t *testing.T) {
 	require.True(t, tr.Exit.OK())
 	assert.NotZero(t, at)
 	assert.Equal(t, "the marker", seen)
+}
+
+// TestInspectAtTheEndOfHandlersAndBeforeDeath calls Inspect when a
+// handler returns or jumps out, when a fault is about to kill the process,
+// and before Run kills a program that faults forever: each time with the
+// process stopped at the trace's last event, its memory readable.
+func TestInspectAtTheEndOfHandlersAndBeforeDeath(t *testing.T) {
+	type call struct {
+		at    InspectAt
+		event string
+		ended []HandlerEnd
+	}
+	tests := []struct {
+		mode string
+		want []call
+	}{
+		{"return", []call{{AtHandlerEnd, "rt_sigreturn", []HandlerEnd{EndReturned}}, {AtSyscall, "exit_group", nil}}},
+		{"siglong", []call{{AtHandlerEnd, "syscall", []HandlerEnd{EndJumped}}, {AtSyscall, "exit_group", nil}}},
+		{"long", []call{{AtHandlerEnd, "syscall", []HandlerEnd{EndJumped}}, {AtSignal, "SIGSEGV", nil}}},
+		{"bus", []call{{AtSignal, "SIGSEGV", nil}}},
+	}
+	var loop []call
+	for range DefaultRepeatedFaults - 1 {
+		loop = append(loop, call{AtHandlerEnd, "rt_sigreturn", []HandlerEnd{EndReturned}})
+	}
+	// Run stops the program at the last fault of the loop.
+	tests = append(tests, struct {
+		mode string
+		want []call
+	}{"loop", append(loop, call{AtStop, "SIGSEGV", nil})})
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			var got []call
+			var unread []string
+			tr, err := Run(context.Background(), build(t, "handler"), &Options{
+				Args: []string{tt.mode},
+				Inspect: func(tr *Trace, tgid int, mem Memory, in Inspection) {
+					last := &tr.Events[len(tr.Events)-1]
+					c := call{at: in.At, event: "syscall"}
+					switch {
+					case last.Kind == KindSignal:
+						c.event = SignalName(last.Signal.Signo)
+					case last.Syscall.Name == "rt_sigreturn" || last.Syscall.Name == "exit_group":
+						c.event = last.Syscall.Name
+					}
+					for _, s := range in.Ended {
+						c.ended = append(c.ended, s.End)
+						assert.Equal(t, last.Seq, s.EndSeq, "the handler ended at the last event")
+					}
+					if c.at == AtSyscall && c.event != "exit_group" {
+						return // the munmaps of libc's start
+					}
+					got = append(got, c)
+					// The page main mapped: readable even PROT_NONE.
+					mm := find(tr, func(e *Event) bool {
+						return e.Kind == KindSyscall && e.Syscall.Name == "mmap" && e.Syscall.Args[2] == 0 && !tr.Loader.Contains(e.Syscall.IP)
+					})
+					b := make([]byte, 1)
+					if mm == nil {
+						unread = append(unread, "no mmap")
+					} else if _, err := mem.ReadAt(b, uint64(mm.Syscall.Ret)); err != nil {
+						unread = append(unread, err.Error())
+					}
+				},
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got, "%s", tr.Exit)
+			assert.Empty(t, unread, "memory is readable at every call")
+		})
+	}
 }
 
 func TestLimitsStopTheProgram(t *testing.T) {

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -30,16 +31,64 @@ type Options struct {
 	// other observers to it (the kernel's page faults). An error stops
 	// the run.
 	Started func(pid int) error
-	// Inspect, if not nil, is called when a process is about to unmap
-	// memory (munmap) or to exit (exit_group), stopped at the call's
-	// entry with its memory intact, with the trace so far (the call is its
-	// last event). mem is valid only during the call. It runs on the
-	// tracer's thread: keep it short.
-	Inspect func(t *Trace, tgid int, mem Memory)
+	// Inspect, if not nil, is called when a process is stopped with its
+	// memory intact at a moment worth reading it: about to unmap memory or
+	// to exit, at the end of a signal handler, about to die of a signal,
+	// or about to be killed by Run at a limit; in says which
+	// ([Inspection]). t is the trace so far: its last event is the one
+	// the process is stopped at. mem is valid only during the call. It
+	// runs on the tracer's thread: keep it short.
+	Inspect func(t *Trace, tgid int, mem Memory, in Inspection)
 	// Done, if not nil, is called once every process of the program has
 	// ended, before the working directory is removed: the time to look
 	// at the files the program made. Its error is Run's.
 	Done func(dir string, t *Trace) error
+}
+
+// Inspection says when [Options.Inspect] is called.
+type Inspection struct {
+	// At is the moment.
+	At InspectAt
+	// Ended are the signals whose handlers ended at the last event
+	// (AtHandlerEnd), innermost first; their End and EndSeq say how.
+	Ended []*Signal
+}
+
+// InspectAt is a moment at which [Options.Inspect] is called.
+type InspectAt uint8
+
+// The moments of Options.Inspect.
+const (
+	// AtSyscall: at the entry of munmap, or of exit_group (exit, for a
+	// process's last thread), which is the last event.
+	AtSyscall InspectAt = iota + 1
+	// AtHandlerEnd: handlers of the thread ended: at the entry of their
+	// rt_sigreturn, or at the first event after the thread jumped out of
+	// them (siglongjmp). The same event may then also be AtSyscall or
+	// AtSignal, in a call of its own after this one.
+	AtHandlerEnd
+	// AtSignal: the last event is a signal the process is about to die
+	// of: a fault it cannot handle (no handler, or the signal blocked),
+	// or a signal whose default action ends the process.
+	AtSignal
+	// AtStop: Run is about to kill the program at a limit the process
+	// reached at the last event, a signal (a fault that repeats, SIGXCPU,
+	// SIGXFSZ); [Trace.Stopped] will say which.
+	AtStop
+)
+
+func (a InspectAt) String() string {
+	switch a {
+	case AtSyscall:
+		return "syscall"
+	case AtHandlerEnd:
+		return "handler end"
+	case AtSignal:
+		return "fatal signal"
+	case AtStop:
+		return "stop"
+	}
+	return fmt.Sprintf("InspectAt(%d)", uint8(a))
 }
 
 // Credential is a user and group to run the program as.

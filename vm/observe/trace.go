@@ -29,7 +29,21 @@ type Trace struct {
 	// Dir is the working directory it ran in; Run removes it before it
 	// returns.
 	Dir string
+	// Loader is where the dynamic loader (the ELF interpreter, ld.so) of
+	// the first process was mapped when it started: empty for a static
+	// program. A system call made from it ([Syscall.IP] in it) is the
+	// loader's, not the program's: before main runs, it maps the
+	// libraries, their data and their thread-local storage.
+	Loader AddrRange
 }
+
+// AddrRange is the addresses from Start up to End, End excluded.
+type AddrRange struct {
+	Start, End uint64
+}
+
+// Contains reports whether addr is in the range.
+func (r AddrRange) Contains(addr uint64) bool { return addr >= r.Start && addr < r.End }
 
 // Output is what was written to one stream.
 type Output struct {

@@ -250,6 +250,7 @@ func (t *tracer) traceProgram(exe, path, dir string) error {
 	if err := checkArch(r); err != nil {
 		return fail(err)
 	}
+	t.trace.Loader = loaderRange(pid)
 	if err := setLimits(pid, t.lim, t.cred); err != nil {
 		return fail(err)
 	}
@@ -565,8 +566,9 @@ func (t *tracer) add(tk *task, kind Kind) *Event {
 // (atSignal false) the mask it is left with is read from /proc; at a
 // signal stop the kernel may already have changed the mask for the new
 // signal, and the mask since the jump is the handler's own, read at its
-// entry (a system call in between would have shown the jump).
-func (t *tracer) leaveHandlers(tk *task, sp uint64, atSignal bool) {
+// entry (a system call in between would have shown the jump). It returns
+// the handlers left, innermost first.
+func (t *tracer) leaveHandlers(tk *task, sp uint64, atSignal bool) []*Signal {
 	var left []*Signal
 	for n := len(tk.handlers); n > 0; n = len(tk.handlers) {
 		h := tk.handlers[n-1]
@@ -580,7 +582,7 @@ func (t *tracer) leaveHandlers(tk *task, sp uint64, atSignal bool) {
 		left = append(left, h)
 	}
 	if len(left) == 0 {
-		return
+		return nil
 	}
 	if !atSignal {
 		tk.mask, tk.maskKnown = sigBlocked(tk.tgid, tk.tid)
@@ -588,6 +590,7 @@ func (t *tracer) leaveHandlers(tk *task, sp uint64, atSignal bool) {
 	for _, h := range left {
 		h.MaskAfter, h.MaskAfterKnown = tk.mask, tk.maskKnown
 	}
+	return left
 }
 
 func (t *tracer) syscallStop(tk *task) {
@@ -612,7 +615,7 @@ func (t *tracer) syscallStop(tk *task) {
 		return
 	}
 	tk.inSyscall = true
-	t.leaveHandlers(tk, r.sp, false)
+	ended := t.leaveHandlers(tk, r.sp, false)
 	ev := t.add(tk, KindSyscall)
 	sc := &Syscall{Nr: r.nr, Name: sysName(r.nr), Args: r.args, IP: r.ip, SP: r.sp}
 	ev.Syscall = sc
@@ -628,24 +631,32 @@ func (t *tracer) syscallStop(tk *task) {
 			h := tk.handlers[n-1]
 			h.End, h.EndSeq = EndReturned, ev.Seq
 			tk.handlers = tk.handlers[:n-1]
+			ended = append(ended, h)
 		}
 		tk.readMask = true
 	case "rt_sigprocmask":
 		tk.readMask = true
+	}
+	if len(ended) > 0 {
+		t.inspect(tk, ev, Inspection{At: AtHandlerEnd, Ended: ended})
+	}
+	switch sc.Name {
 	case "exit_group", "munmap":
-		t.inspect(tk)
+		t.inspect(tk, ev, Inspection{At: AtSyscall})
 	case "exit":
 		if tk.proc.threads <= 1 {
-			t.inspect(tk)
+			t.inspect(tk, ev, Inspection{At: AtSyscall})
 		}
 	}
 	t.resume(tk, 0)
 }
 
-// inspect hands the stopped process to Options.Inspect.
-func (t *tracer) inspect(tk *task) {
-	if t.o.Inspect != nil {
-		t.o.Inspect(t.trace, tk.tgid, procMem{tk.tid})
+// inspect hands the process of tk, stopped at event ev, to
+// Options.Inspect; not once the events limit is reached (ev is then not
+// the trace's last).
+func (t *tracer) inspect(tk *task, ev *Event, in Inspection) {
+	if t.o.Inspect != nil && ev.Seq >= 0 {
+		t.o.Inspect(t.trace, tk.tgid, procMem{tk.tid}, in)
 	}
 }
 
@@ -777,7 +788,7 @@ func (t *tracer) signalStop(tk *task, sig syscall.Signal) {
 	if err != nil {
 		return
 	}
-	t.leaveHandlers(tk, r.sp, true)
+	ended := t.leaveHandlers(tk, r.sp, true)
 	s := &Signal{
 		Signo: syscall.Signal(info.signo), Code: info.code, Errno: info.errno,
 		IP: r.ip, SP: r.sp,
@@ -792,11 +803,15 @@ func (t *tracer) signalStop(tk *task, sig syscall.Signal) {
 	ev := t.add(tk, KindSignal)
 	ev.Signal = s
 	s.Seq = ev.Seq
+	if len(ended) > 0 {
+		t.inspect(tk, ev, Inspection{At: AtHandlerEnd, Ended: ended})
+	}
+	var le *LimitError
 	switch sig {
 	case syscall.SIGXCPU:
-		t.halt(&LimitError{Limit: LimitCPU, What: fmt.Sprintf("more than %v of CPU time (SIGXCPU)", t.lim.CPU), Seq: ev.Seq})
+		le = &LimitError{Limit: LimitCPU, What: fmt.Sprintf("more than %v of CPU time (SIGXCPU)", t.lim.CPU), Seq: ev.Seq}
 	case syscall.SIGXFSZ:
-		t.halt(&LimitError{Limit: LimitFileSize, What: fmt.Sprintf("a file larger than %d bytes (SIGXFSZ)", t.lim.FileSize), Seq: ev.Seq})
+		le = &LimitError{Limit: LimitFileSize, What: fmt.Sprintf("a file larger than %d bytes (SIGXFSZ)", t.lim.FileSize), Seq: ev.Seq}
 	}
 	if s.IsFault() {
 		p := tk.proc
@@ -807,11 +822,20 @@ func (t *tracer) signalStop(tk *task, sig syscall.Signal) {
 			p.faultKey, p.faultCount = key, 1
 		}
 		if p.faultCount >= t.lim.RepeatedFaults {
-			t.halt(&LimitError{Limit: LimitFaultLoop, Addr: s.Addr, Seq: ev.Seq,
-				What: fmt.Sprintf("%d %s faults in a row at %#x (instruction %#x) with no progress in between: the faulting instruction restarts forever", p.faultCount, signalName(s.Signo), s.Addr, s.IP)})
+			le = &LimitError{Limit: LimitFaultLoop, Addr: s.Addr, Seq: ev.Seq,
+				What: fmt.Sprintf("%d %s faults in a row at %#x (instruction %#x) with no progress in between: the faulting instruction restarts forever", p.faultCount, signalName(s.Signo), s.Addr, s.IP)}
 		}
 	}
 	act := tk.proc.actions[sig]
+	// Memory is read before the kill: once SIGKILL is sent, the process
+	// may be gone at any moment.
+	switch {
+	case le != nil:
+		t.inspect(tk, ev, Inspection{At: AtStop})
+		t.halt(le)
+	case fatal(s, act):
+		t.inspect(tk, ev, Inspection{At: AtSignal})
+	}
 	if s.Blocked && s.IsFault() {
 		// The kernel unblocks the signal and resets its action: the
 		// process dies.
@@ -832,6 +856,25 @@ func (t *tracer) signalStop(tk *task, sig syscall.Signal) {
 		return
 	}
 	t.resume(tk, sig)
+}
+
+// fatal reports whether delivering signal s with action act ends the
+// process: a fault it cannot handle (blocked, or with no handler: the
+// kernel then forces the default action, even over SIG_IGN), or a signal
+// whose default action ends it.
+func fatal(s *Signal, act Sigaction) bool {
+	if s.IsFault() {
+		return s.Blocked || !act.IsHandler()
+	}
+	if act.Handler != SigDefault {
+		return false
+	}
+	switch s.Signo {
+	case syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGURG, syscall.SIGWINCH, // ignored
+		syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU: // stop
+		return false
+	}
+	return true
 }
 
 // handlerEntry handles the stop at a handler's first instruction.

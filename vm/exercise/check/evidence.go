@@ -114,6 +114,15 @@ func (r *run) stoppedNote() string {
 	return " (vmsim stopped the program before it got there: " + r.t.Stopped.What + ".)"
 }
 
+// stoppedWhy adds, to the explanation of memory that was never read,
+// what stopped the program, if vmsim did.
+func (r *run) stoppedWhy() string {
+	if r.t.Stopped == nil {
+		return ""
+	}
+	return " vmsim stopped it: " + r.t.Stopped.What + "."
+}
+
 // exitCheck is "exits with status 0" for process tgid: a crash says which
 // signal and where, a stop says which limit.
 func (r *run) exitCheck(tgid int, who string) Result {
@@ -173,8 +182,8 @@ func errnoText(call string, e syscall.Errno) string {
 	return observe.ErrnoName(e) + ": " + e.Error()
 }
 
-// memoryLine is the evidence of memory read from a process at event seq.
-func memoryLine(r *run, seq int, what string) string {
-	e := &r.t.Events[seq]
-	return fmt.Sprintf("[pid %d] %s, read from its memory at %s", e.PID, what, e.Syscall.Name)
+// memoryLine is the evidence of memory read from a process (snapshot s).
+func memoryLine(r *run, s *snapshot, what string) string {
+	e := &r.t.Events[s.seq]
+	return fmt.Sprintf("[pid %d] %s, read from its memory %s", e.PID, what, s.when)
 }

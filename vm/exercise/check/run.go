@@ -18,8 +18,10 @@ type run struct {
 	t *observe.Trace
 	// ps is the page size.
 	ps uint64
-	// snaps are memory contents read at munmap and exit_group.
-	snaps []snapshot
+	// snaps are memory contents read while the processes lived (see
+	// inspect), the latest of each range only; snapAt finds a range's.
+	snaps  []snapshot
+	snapAt map[snapKey]int
 	// paths are the paths of the descriptors that system calls used, by
 	// event: the fd argument of read, write, mmap, ftruncate, lseek, ...
 	paths map[int]string
@@ -38,10 +40,18 @@ type run struct {
 // snapshot is memory of a process read while it was stopped.
 type snapshot struct {
 	tgid int
-	// seq is the event it was read at: an munmap, or exit_group.
+	// seq is the event it was read at; when says what the process was
+	// doing then, for evidence: "at munmap", "as SIGSEGV killed it".
 	seq  int
+	when string
 	addr uint64
 	data []byte
+}
+
+// snapKey is a range of memory of one process.
+type snapKey struct {
+	tgid         int
+	addr, length uint64
 }
 
 // hooks let a caller of runProgram prepare the directory and look at it
@@ -56,7 +66,7 @@ type hooks struct {
 const maxSnapshot = 64 << 10
 
 func runProgram(ctx context.Context, exe string, args []string, o *Options, h *hooks) (*run, error) {
-	r := &run{ps: uint64(os.Getpagesize()), files: map[string][]byte{}}
+	r := &run{ps: uint64(os.Getpagesize()), files: map[string][]byte{}, snapAt: map[snapKey]int{}}
 	oo := &observe.Options{
 		Args:       args,
 		Credential: o.Credential,
@@ -128,30 +138,69 @@ func clean(dir, p string) string {
 	return filepath.Clean(p)
 }
 
-// inspect reads, while the process is stopped at an munmap or exit_group,
-// the memory that the program's own small mappings hold.
-func (r *run) inspect(t *observe.Trace, tgid int, mem observe.Memory) {
+// inspect reads the memory of a stopped process that the checks look at:
+// the range it unmaps at munmap; the mappings its fault handlers made when
+// they end (a program may never get to exit: vmsim stops a fault loop, a
+// second fault kills it); and, when it is about to exit, to die of a
+// signal or to be stopped by vmsim, every small mapping it has.
+func (r *run) inspect(t *observe.Trace, tgid int, mem observe.Memory, in observe.Inspection) {
 	last := &t.Events[len(t.Events)-1]
-	if last.Kind != observe.KindSyscall {
-		return
-	}
-	read := func(addr, n uint64) {
+	read := func(addr, n uint64, when string) {
 		n = min(n, maxSnapshot)
 		b := make([]byte, n)
 		if got, err := mem.ReadAt(b, addr); err == nil || got > 0 {
-			r.snaps = append(r.snaps, snapshot{tgid: tgid, seq: last.Seq, addr: addr, data: b[:got]})
+			r.keep(snapshot{tgid: tgid, seq: last.Seq, when: when, addr: addr, data: b[:got]})
 		}
 	}
-	switch last.Syscall.Name {
-	case "munmap":
-		read(last.Syscall.Args[0], last.Syscall.Args[1])
-	case "exit_group", "exit":
+	all := func(when string) {
 		for _, m := range mappingsOf(t, tgid, len(t.Events), true) {
 			if m.length <= maxSnapshot {
-				read(m.addr, m.length)
+				read(m.addr, m.length, when)
 			}
 		}
 	}
+	switch in.At {
+	case observe.AtSyscall:
+		switch name := last.Syscall.Name; name {
+		case "munmap":
+			read(last.Syscall.Args[0], last.Syscall.Args[1], "at munmap")
+		case "exit_group", "exit":
+			all("at " + name)
+		}
+	case observe.AtHandlerEnd:
+		for _, s := range in.Ended {
+			if !s.IsFault() || s.Seq < 0 {
+				continue
+			}
+			when := fmt.Sprintf("as its %s handler returned", observe.SignalName(s.Signo))
+			if s.End == observe.EndJumped {
+				when = fmt.Sprintf("as it jumped out of its %s handler", observe.SignalName(s.Signo))
+			}
+			// The handler's events lie between its signal and now.
+			for i := s.Seq + 1; i <= last.Seq; i++ {
+				e := &t.Events[i]
+				if e.Handler == s && e.Kind == observe.KindSyscall && e.Syscall.Name == "mmap" && e.Syscall.OK() {
+					read(uint64(e.Syscall.Ret), (e.Syscall.Args[1]+r.ps-1)&^(r.ps-1), when)
+				}
+			}
+		}
+	case observe.AtSignal:
+		all(fmt.Sprintf("as %s killed it", observe.SignalName(last.Signal.Signo)))
+	case observe.AtStop:
+		all("before vmsim stopped it")
+	}
+}
+
+// keep adds a snapshot, in place of an older one of the same range:
+// only the latest is ever looked at.
+func (r *run) keep(s snapshot) {
+	k := snapKey{s.tgid, s.addr, uint64(len(s.data))}
+	if i, ok := r.snapAt[k]; ok {
+		r.snaps[i] = s
+		return
+	}
+	r.snapAt[k] = len(r.snaps)
+	r.snaps = append(r.snaps, s)
 }
 
 // mapping is a successful mmap.
@@ -177,6 +226,11 @@ const (
 	// oCreat is O_CREAT, the same on x86-64 and arm64.
 	oCreat = 0x40
 )
+
+// byLoader reports whether the dynamic loader made the mapping, before
+// main: the program's libraries, their data and thread-local storage,
+// never the exercise's memory.
+func (r *run) byLoader(m *mapping) bool { return r.t.Loader.Contains(m.ev.Syscall.IP) }
 
 func (m *mapping) shared() bool    { return m.flags&mapType == mapShared || m.flags&mapType == 0x3 }
 func (m *mapping) anonymous() bool { return m.flags&mapAnonymous != 0 }
@@ -364,18 +418,22 @@ func (r *run) ancestor(a, b, seq int) bool {
 	}
 }
 
-// memory returns the bytes of process tgid at addr as last read (at an
-// munmap or exit_group) after event after (the mmap that made them), n of
-// them, and the event it was read at.
-func (r *run) memory(tgid int, addr, n uint64, after int) ([]byte, int, bool) {
-	for i := len(r.snaps) - 1; i >= 0; i-- {
-		s := r.snaps[i]
-		if s.tgid == tgid && s.seq > after && addr >= s.addr && addr+n <= s.addr+uint64(len(s.data)) {
-			off := addr - s.addr
-			return s.data[off : off+n], s.seq, true
+// memory returns the bytes of process tgid at addr as last read (see
+// inspect) after event after (the mmap that made them), n of them, and
+// the snapshot they were read in.
+func (r *run) memory(tgid int, addr, n uint64, after int) ([]byte, *snapshot, bool) {
+	var best *snapshot
+	for i := range r.snaps {
+		s := &r.snaps[i]
+		if s.tgid == tgid && s.seq > after && addr >= s.addr && addr+n <= s.addr+uint64(len(s.data)) && (best == nil || s.seq >= best.seq) {
+			best = s
 		}
 	}
-	return nil, 0, false
+	if best == nil {
+		return nil, nil, false
+	}
+	off := addr - best.addr
+	return best.data[off : off+n], best, true
 }
 
 // output returns what process tgid wrote to stdout and stderr.

@@ -57,13 +57,15 @@ func privateWhy(anon bool) string {
 
 // sharedMapping returns the mapping of the scenario: of the file (the
 // first process's mapping of a file it opened, at least two pages), or
-// anonymous; shared ones first. It may be the child's own.
+// anonymous; shared ones first. It may be the child's own. The dynamic
+// loader's mappings are not the program's: its private anonymous ones
+// (two pages and more, before main) are no MAP_PRIVATE mistake.
 func (r *run) sharedMapping(anon bool) *mapping {
 	var best *mapping
 	procs := append([]int{r.t.PID}, r.children()...)
 	for _, pid := range procs {
 		for _, m := range mappingsOf(r.t, pid, len(r.t.Events), false) {
-			if m.inherited || m.length < 2*r.ps {
+			if m.inherited || m.length < 2*r.ps || r.byLoader(m) {
 				continue
 			}
 			if anon != m.anonymous() {
