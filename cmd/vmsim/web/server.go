@@ -290,20 +290,23 @@ type download struct {
 	body        []byte
 }
 
-// run wraps an endpoint: a run slot, the body read within its bound, a
-// deadline, and errors as JSON.
+// run wraps an endpoint: the body read within its bound, then a run slot,
+// a deadline, and errors as JSON. The body is read before the slot is
+// taken: a client that sends its body slowly holds only its own
+// connection (until the server's ReadTimeout), never a slot that the
+// requests of others need.
 func (s *Server) run(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := s.readRequest(w, r)
+		if err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
 		select {
 		case s.runs <- struct{}{}:
 			defer func() { <-s.runs }()
 		default:
 			writeError(w, http.StatusServiceUnavailable, fmt.Errorf("%d runs are under way, the most this server runs at once: %w; try again in a moment", s.lim.MaxRuns, errBusy))
-			return
-		}
-		req, err := s.readRequest(w, r)
-		if err != nil {
-			writeError(w, statusOf(err), err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -385,6 +387,92 @@ func TestBusy(t *testing.T) {
 	<-s.real
 	code, _ = post(t, s, "/api/real", `{"trace":{"text":"1"},"policies":["fifo"],"frames":1}`)
 	assert.Equal(t, http.StatusOK, code, "free again")
+}
+
+// firstRead is a request body that closes read when it is first read.
+type firstRead struct {
+	io.ReadCloser
+	once *sync.Once
+	read chan struct{}
+}
+
+func (f firstRead) Read(p []byte) (int, error) {
+	f.once.Do(func() { close(f.read) })
+	return f.ReadCloser.Read(p)
+}
+
+// TestSlowBodiesHoldNoRunSlot: clients that send their headers and then
+// their body slowly (more of them than there are run slots) do not keep
+// anyone else from running: a slot is taken only once a body is read, and
+// a slow body is bounded by the server's ReadTimeout, not by the slots.
+func TestSlowBodiesHoldNoRunSlot(t *testing.T) {
+	const slots, slow = 2, 5
+	s := New(&Options{Limits: Limits{MaxRuns: slots}})
+	// reading gets, for each slow request, a channel closed once its
+	// handler has started to read the body, or has answered without.
+	reading := make(chan chan struct{}, slow)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Slow") == "" {
+			s.ServeHTTP(w, r)
+			return
+		}
+		once, read := new(sync.Once), make(chan struct{})
+		r.Body = firstRead{r.Body, once, read}
+		reading <- read
+		s.ServeHTTP(w, r)
+		once.Do(func() { close(read) })
+	}))
+	t.Cleanup(srv.Close)
+	body := bodyFor("/api/steps")
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range slow {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		conns = append(conns, c)
+		require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+		_, err = fmt.Fprintf(c, "POST /api/steps HTTP/1.1\r\nHost: vmsim\r\nX-Slow: 1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:1])
+		require.NoError(t, err)
+	}
+	// Every slow request is in its handler, reading its body (the one
+	// byte sent, then waiting for the rest).
+	for range slow {
+		select {
+		case read := <-reading:
+			select {
+			case <-read:
+			case <-time.After(10 * time.Second):
+				t.Fatal("a slow request's handler neither read its body nor answered")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a slow request never reached the handler")
+		}
+	}
+	for _, path := range []string{"/api/steps", "/api/curve", "/api/real"} {
+		b := bodyFor(path)
+		if path == "/api/real" {
+			b = `{"trace":{"text":"1 2 1"},"policies":["fifo"],"frames":1}`
+		}
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(b))
+		require.NoError(t, err)
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s beside %d slow clients: %s", path, slow, msg)
+	}
+	assert.Zero(t, len(s.runs), "no slot held by a slow client")
+
+	// A slow client that finishes is served as any other.
+	_, err := io.WriteString(conns[0], body[1:])
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conns[0]), nil)
+	require.NoError(t, err)
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", msg)
 }
 
 // TestDeadline: a run past its deadline stops and says why.
