@@ -13,6 +13,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -274,7 +277,7 @@ func TestBadInput(t *testing.T) {
 		{"not JSON", h, "/api/steps", `{"trace":`, 400, "the request is not JSON"},
 		{"no body", h, "/api/steps", ``, 400, "no JSON body"},
 		{"an unknown field", h, "/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":3,"colour":1}`, 400, `unknown field "colour"`},
-		{"a field of the wrong type", h, "/api/steps", `{"trace":{"text":"1"},"policies":"fifo","frames":3}`, 400, `"policies" is a JSON string`},
+		{"a field of the wrong type", h, "/api/steps", `{"trace":{"text":"1"},"policies":"fifo","frames":3}`, 400, `"policies": expected an array of strings like ["fifo", "lru"], not a string`},
 		{"two JSON values", h, "/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":3} {}`, 400, "more than one JSON value"},
 		{"no trace", h, "/api/steps", `{"policies":["fifo"],"frames":3}`, 400, "give one trace"},
 		{"two traces", h, "/api/steps", `{"trace":{"text":"1","builtin":"belady"},"policies":["fifo"],"frames":3}`, 400, "give one trace"},
@@ -323,6 +326,95 @@ func TestBadInput(t *testing.T) {
 			assert.Len(t, resp, 1, "the error alone")
 		})
 	}
+}
+
+// TestTypeErrorsInWords: a value of the wrong JSON type is refused in
+// words, with an example, and the field's JSON path: never the name of a
+// Go type or of an embedded struct.
+func TestTypeErrorsInWords(t *testing.T) {
+	h := New(&Options{Check: fakeChecker{}})
+	for _, tc := range []struct{ path, body, want string }{
+		{"/api/steps", `{"trace":"7 0 1","policies":["fifo"],"frames":3}`, `"trace": expected an object like {"text": "7 0 1"}, not a string`},
+		{"/api/real", `{"trace":"7 0 1","policies":["fifo"],"frames":3}`, `"trace": expected an object like {"text": "7 0 1"}, not a string`},
+		{"/api/mrc", `{"trace":[7,0,1]}`, `"trace": expected an object like {"text": "7 0 1"}, not an array`},
+		{"/api/steps", `{"trace":{"text":"1"},"policies":"fifo","frames":3}`, `"policies": expected an array of strings like ["fifo", "lru"], not a string`},
+		{"/api/curve", `{"trace":{"text":"1"},"policies":["fifo",1],"from":1,"to":3}`, `"policies": expected an array of strings like ["fifo", "lru"], not an array holding a number`},
+		{"/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":"3"}`, `"frames": expected a whole number like 3, not a string`},
+		{"/api/real", `{"trace":{"text":"1"},"policies":["fifo"],"frames":2.5}`, `"frames": expected a whole number like 3, not 2.5`},
+		{"/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":true}`, `"frames": expected a whole number like 3, not a boolean`},
+		{"/api/steps", `{"trace":{"builtin":"zipf","n":-1},"policies":["fifo"],"frames":3}`, `"trace.n": expected a whole number, 0 or more, like 3, not -1`},
+		{"/api/steps", `{"trace":{"builtin":"zipf","alpha":"big"},"policies":["fifo"],"frames":3}`, `"trace.alpha": expected a number like 1.5, not a string`},
+		{"/api/steps", `{"trace":{"text":["7","0"]},"policies":["fifo"],"frames":3}`, `"trace.text": expected a string like "7 0 1", not an array`},
+		{"/api/real", `{"trace":{"text":"1"},"policies":["fifo"],"frames":3,"mechanism":3}`, `"mechanism": expected a string like "mprotect", not a number`},
+		{"/api/exercise", `{"name":"shared-file","private":"yes"}`, `"private": expected true or false, not a string`},
+		{"/api/check", `{"exercise":{"name":"mprotect"}}`, `"exercise": expected a string like "mprotect", not an object`},
+		{"/api/steps", `[1, 2]`, `the request: expected a JSON object {...}, not an array`},
+	} {
+		code, resp := post(t, h, tc.path, tc.body)
+		assert.Equal(t, http.StatusBadRequest, code, tc.body)
+		assert.Equal(t, tc.want, resp["error"], "%s %s", tc.path, tc.body)
+	}
+
+	// Every field of every endpoint, given a value of another type.
+	goNames := regexp.MustCompile(`\b(u?int(8|16|32|64)?|float(32|64)|bool)\b|web\.|Spec\b|\[\]`)
+	for path, spec := range map[string]reflect.Type{
+		"/api/steps":    reflect.TypeFor[runSpec](),
+		"/api/curve":    reflect.TypeFor[curveSpec](),
+		"/api/mrc":      reflect.TypeFor[mrcSpec](),
+		"/api/real":     reflect.TypeFor[realSpec](),
+		"/api/exercise": reflect.TypeFor[exerciseSpec](),
+		"/api/check":    reflect.TypeFor[checkSpec](),
+	} {
+		for _, f := range jsonFields(spec, nil) {
+			wrong := `"x"`
+			if f.kind == reflect.String {
+				wrong = `1`
+			}
+			body := wrong
+			for i := len(f.keys) - 1; i >= 0; i-- {
+				body = fmt.Sprintf(`{%q: %s}`, f.keys[i], body)
+			}
+			code, resp := post(t, h, path, body)
+			assert.Equal(t, http.StatusBadRequest, code, "%s %s", path, body)
+			msg, _ := resp["error"].(string)
+			assert.True(t, strings.HasPrefix(msg, `"`+strings.Join(f.keys, ".")+`": expected `), "%s %s: %s", path, body, msg)
+			assert.NotRegexp(t, goNames, msg, "%s %s", path, body)
+		}
+	}
+}
+
+// jsonField is a field of a request: its JSON keys from the root, and its
+// kind.
+type jsonField struct {
+	keys []string
+	kind reflect.Kind
+}
+
+// jsonFields lists the fields of a request type, embedded structs'
+// fields as their own and nested structs' fields too.
+func jsonFields(t reflect.Type, prefix []string) []jsonField {
+	var out []jsonField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			out = append(out, jsonFields(f.Type, prefix)...)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		keys := append(slices.Clone(prefix), name)
+		out = append(out, jsonField{keys, f.Type.Kind()})
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type, keys)...)
+		}
+	}
+	return out
+}
+
+// fakeChecker passes every program.
+type fakeChecker struct{}
+
+func (fakeChecker) Check(ctx context.Context, exercise string, source []byte) (string, error) {
+	return "ok", nil
 }
 
 func TestBadRequestsOfHTTP(t *testing.T) {
