@@ -154,6 +154,74 @@ func TestStepsPolicyState(t *testing.T) {
 	assert.Equal(t, "c", g["key_name"])
 }
 
+// TestDirtyPagesAreWrittenBack: a write marks its page dirty (on a fault,
+// and on a hit, which is a protection fault of the clean page mapped
+// read-only), the page stays dirty while resident, and evicting it writes
+// it back; a clean victim is not. FIFO, 3 frames, "1w 2 3 2w 4 5 6": 4
+// evicts 1 (written at its fault), 5 evicts 2 (written at a hit), 6 evicts
+// 3 (never written).
+func TestDirtyPagesAreWrittenBack(t *testing.T) {
+	h := New(nil)
+	const trace = `{"text":"1w 2 3 2w 4 5 6"}`
+	code, resp := post(t, h, "/api/steps", `{"trace":`+trace+`,"policies":["fifo"],"frames":3}`)
+	require.Equal(t, http.StatusOK, code, resp)
+	assert.Equal(t, []any{true, false, false, true, false, false, false}, resp["trace"].(map[string]any)["writes"])
+	run := runOf(t, resp, 0)
+	steps := run["steps"].([]any)
+	require.Len(t, steps, 7)
+	// dirty gives, per step, each slot's page and whether it is dirty.
+	type slot struct {
+		page  float64
+		dirty bool
+	}
+	dirty := func(i int) []slot {
+		var out []slot
+		for _, sl := range steps[i].(map[string]any)["slots"].([]any) {
+			if sl == nil {
+				out = append(out, slot{-1, false})
+				continue
+			}
+			m := sl.(map[string]any)
+			out = append(out, slot{m["page"].(float64), m["dirty"].(bool)})
+		}
+		return out
+	}
+	for i, want := range []struct {
+		kind        string
+		writtenBack bool
+		writebacks  float64
+		slots       []slot
+	}{
+		{"fault", false, 0, []slot{{1, true}, {-1, false}, {-1, false}}},
+		{"fault", false, 0, []slot{{1, true}, {2, false}, {-1, false}}},
+		{"fault", false, 0, []slot{{1, true}, {2, false}, {3, false}}},
+		{"protection", false, 0, []slot{{1, true}, {2, true}, {3, false}}},
+		{"fault", true, 1, []slot{{4, false}, {2, true}, {3, false}}},
+		{"fault", true, 2, []slot{{4, false}, {5, false}, {3, false}}},
+		{"fault", false, 2, []slot{{4, false}, {5, false}, {6, false}}},
+	} {
+		st := steps[i].(map[string]any)
+		assert.Equal(t, want.kind, st["kind"], "access %d", i+1)
+		assert.Equal(t, want.writtenBack, st["written_back"], "access %d", i+1)
+		assert.Equal(t, want.writebacks, st["totals"].(map[string]any)["writebacks"], "access %d", i+1)
+		assert.Equal(t, want.slots, dirty(i), "access %d", i+1)
+	}
+	assert.Equal(t, map[string]any{"accesses": 7.0, "hits": 1.0, "faults": 6.0, "evictions": 3.0, "writebacks": 2.0, "protection_faults": 1.0}, run["totals"])
+
+	// Real memory writes the same two pages back, and takes the same
+	// protection fault.
+	code, resp = post(t, h, "/api/real", `{"trace":`+trace+`,"policies":["fifo"],"frames":3}`)
+	require.Equal(t, http.StatusOK, code, resp)
+	r := runOf(t, resp, 0)
+	assert.Equal(t, true, r["agree"])
+	for _, side := range []string{"sim", "real"} {
+		assert.Equal(t, 2.0, r[side].(map[string]any)["writebacks"], side)
+		assert.Equal(t, 3.0, r[side].(map[string]any)["evictions"], side)
+		assert.Equal(t, 1.0, r[side].(map[string]any)["protection_faults"], side)
+	}
+	assert.Equal(t, 7.0, r["user_faults"], "6 faults and 1 protection fault caught in user space")
+}
+
 func TestCurveShowsBeladysAnomaly(t *testing.T) {
 	h := New(nil)
 	code, resp := post(t, h, "/api/curve", `{"trace":{"builtin":"belady"},"policies":["fifo","lru"],"from":1,"to":5}`)
