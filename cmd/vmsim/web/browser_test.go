@@ -227,6 +227,30 @@ func TestBrowser(t *testing.T) {
 		b.shot("classroom-state", `.run[data-policy="clock"]`)
 	})
 
+	t.Run("dirty pages and write-backs", func(t *testing.T) {
+		b.t = t
+		b.open("/?policies=fifo&frames=3&text=1w,2,3,2w,4,5,6")
+		jump := func(n string) {
+			b.run(chromedp.SetValue(chromedp.CSS("#jump"), n))
+			b.click("#jump-go")
+		}
+		fifo := `.run[data-policy="fifo"] `
+		// Access 4 writes 2, a hit on a clean page: now 1 and 2 are dirty.
+		jump("4")
+		assert.Equal(t, "access 4 of 7: page 2 (write)", b.text("#position"))
+		assert.Equal(t, []string{"1", "2"}, b.texts(fifo+`.now .frame:has(.dirty) .page`))
+		assert.Equal(t, []string{"1*", "2*", "3"}, b.texts(fifo+`td.slot[data-step="3"]`), "the grid stars dirty pages")
+		assert.Equal(t, "0 written back,", b.text(fifo+".totals .writebacks"))
+		// 4 and 5 evict the dirty 1 and 2, each written back; 6 evicts the
+		// clean 3.
+		jump("7")
+		assert.Empty(t, b.texts(fifo+`.now .frame .dirty`))
+		assert.Equal(t, "2 written back,", b.text(fifo+".totals .writebacks"))
+		for step, title := range map[string]string{"4": "fault, victim written back", "5": "fault, victim written back", "6": "fault"} {
+			assert.Equal(t, title, b.attr(fifo+`td.result[data-step="`+step+`"]`, "title"), "access %s", step)
+		}
+	})
+
 	t.Run("quiz: right and wrong answers, the score, a link", func(t *testing.T) {
 		b.t = t
 		b.open("/?view=quiz&text=1,2,3,4,1,2,5,1,2,3,4,5&frames=3&policy=fifo")

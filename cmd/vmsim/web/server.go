@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -290,20 +291,23 @@ type download struct {
 	body        []byte
 }
 
-// run wraps an endpoint: a run slot, the body read within its bound, a
-// deadline, and errors as JSON.
+// run wraps an endpoint: the body read within its bound, then a run slot,
+// a deadline, and errors as JSON. The body is read before the slot is
+// taken: a client that sends its body slowly holds only its own
+// connection (until the server's ReadTimeout), never a slot that the
+// requests of others need.
 func (s *Server) run(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		req, err := s.readRequest(w, r)
+		if err != nil {
+			writeError(w, statusOf(err), err)
+			return
+		}
 		select {
 		case s.runs <- struct{}{}:
 			defer func() { <-s.runs }()
 		default:
 			writeError(w, http.StatusServiceUnavailable, fmt.Errorf("%d runs are under way, the most this server runs at once: %w; try again in a moment", s.lim.MaxRuns, errBusy))
-			return
-		}
-		req, err := s.readRequest(w, r)
-		if err != nil {
-			writeError(w, statusOf(err), err)
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
@@ -353,7 +357,7 @@ func (r *request) decode(v any) error {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return badInput("the request is not JSON: it ends too soon")
 		case errors.As(err, &te):
-			return badInput("the request's %q is a JSON %s, expected %v", te.Field, te.Value, te.Type)
+			return typeError(reflect.TypeOf(v), te)
 		}
 		return badInput("the request: %v", err)
 	}
@@ -361,6 +365,127 @@ func (r *request) decode(v any) error {
 		return badInput("the request holds more than one JSON value")
 	}
 	return nil
+}
+
+// typeError says, in words and with an example, what a field of the
+// request (decoded into a value of type dst) should have been and what it
+// was: never a Go type's name, which means nothing to the page's user.
+func typeError(dst reflect.Type, te *json.UnmarshalTypeError) error {
+	path, declared := jsonPath(dst, te.Field)
+	got := jsonValueWords(te.Value)
+	if path == "" {
+		return badInput("the request: expected a JSON object {...}, not %s", got)
+	}
+	want := expectedWords(path, te.Type)
+	if declared != nil && declared.Kind() == reflect.Slice && declared.Elem() == te.Type {
+		// The decoder names the array, but the type of its item.
+		return badInput("%q: expected %s, not an array holding %s", path, expectedWords(path, declared), got)
+	}
+	return badInput("%q: expected %s, not %s", path, want, got)
+}
+
+// jsonPath turns the decoder's path of a field ("runSpec.trace.n": Go's
+// names of embedded structs included) into its JSON keys ("trace.n"), and
+// returns the field's declared type (nil if the path does not resolve).
+func jsonPath(t reflect.Type, field string) (string, reflect.Type) {
+	if field == "" {
+		return "", t
+	}
+	var keys []string
+	for _, seg := range strings.Split(field, ".") {
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			keys, t = append(keys, seg), nil
+			continue
+		}
+		var next reflect.Type
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if f.Anonymous && f.Name == seg && f.Tag.Get("json") == "" {
+				next = f.Type // an embedded struct: no key of its own
+				break
+			}
+			if name == seg {
+				keys, next = append(keys, seg), f.Type
+				break
+			}
+		}
+		if next == nil {
+			keys = append(keys, seg)
+		}
+		t = next
+	}
+	return strings.Join(keys, "."), t
+}
+
+// stringExamples are example values of the request's string fields, by
+// key.
+var stringExamples = map[string]string{
+	"text":      "7 0 1",
+	"builtin":   "textbook",
+	"format":    "pages",
+	"mechanism": "mprotect",
+	"name":      "mprotect",
+	"exercise":  "mprotect",
+}
+
+// expectedWords says what a field at path of type t holds, with an
+// example.
+func expectedWords(path string, t reflect.Type) string {
+	key := path[strings.LastIndex(path, ".")+1:]
+	switch {
+	case t == reflect.TypeFor[traceSpec]():
+		return `an object like {"text": "7 0 1"}`
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && key == "policies":
+		return `an array of strings like ["fifo", "lru"]`
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.String {
+			return "an array of strings"
+		}
+		return "an array"
+	case reflect.String:
+		if ex, ok := stringExamples[key]; ok {
+			return fmt.Sprintf("a string like %q", ex)
+		}
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number like 3"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more, like 3"
+	case reflect.Float32, reflect.Float64:
+		return "a number like 1.5"
+	}
+	return "another kind of value"
+}
+
+// jsonValueWords says what the decoder found: its Value is "string",
+// "number", "number -1" (a number the field cannot hold), "bool", "array"
+// or "object".
+func jsonValueWords(v string) string {
+	if n, ok := strings.CutPrefix(v, "number "); ok {
+		return n
+	}
+	switch v {
+	case "string", "number":
+		return "a " + v
+	case "bool":
+		return "a boolean"
+	case "array", "object":
+		return "an " + v
+	}
+	return v
 }
 
 // readRequest reads the body, bounded by MaxBody: JSON, or multipart with

@@ -1,16 +1,21 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,6 +154,74 @@ func TestStepsPolicyState(t *testing.T) {
 	assert.Equal(t, "c", g["key_name"])
 }
 
+// TestDirtyPagesAreWrittenBack: a write marks its page dirty (on a fault,
+// and on a hit, which is a protection fault of the clean page mapped
+// read-only), the page stays dirty while resident, and evicting it writes
+// it back; a clean victim is not. FIFO, 3 frames, "1w 2 3 2w 4 5 6": 4
+// evicts 1 (written at its fault), 5 evicts 2 (written at a hit), 6 evicts
+// 3 (never written).
+func TestDirtyPagesAreWrittenBack(t *testing.T) {
+	h := New(nil)
+	const trace = `{"text":"1w 2 3 2w 4 5 6"}`
+	code, resp := post(t, h, "/api/steps", `{"trace":`+trace+`,"policies":["fifo"],"frames":3}`)
+	require.Equal(t, http.StatusOK, code, resp)
+	assert.Equal(t, []any{true, false, false, true, false, false, false}, resp["trace"].(map[string]any)["writes"])
+	run := runOf(t, resp, 0)
+	steps := run["steps"].([]any)
+	require.Len(t, steps, 7)
+	// dirty gives, per step, each slot's page and whether it is dirty.
+	type slot struct {
+		page  float64
+		dirty bool
+	}
+	dirty := func(i int) []slot {
+		var out []slot
+		for _, sl := range steps[i].(map[string]any)["slots"].([]any) {
+			if sl == nil {
+				out = append(out, slot{-1, false})
+				continue
+			}
+			m := sl.(map[string]any)
+			out = append(out, slot{m["page"].(float64), m["dirty"].(bool)})
+		}
+		return out
+	}
+	for i, want := range []struct {
+		kind        string
+		writtenBack bool
+		writebacks  float64
+		slots       []slot
+	}{
+		{"fault", false, 0, []slot{{1, true}, {-1, false}, {-1, false}}},
+		{"fault", false, 0, []slot{{1, true}, {2, false}, {-1, false}}},
+		{"fault", false, 0, []slot{{1, true}, {2, false}, {3, false}}},
+		{"protection", false, 0, []slot{{1, true}, {2, true}, {3, false}}},
+		{"fault", true, 1, []slot{{4, false}, {2, true}, {3, false}}},
+		{"fault", true, 2, []slot{{4, false}, {5, false}, {3, false}}},
+		{"fault", false, 2, []slot{{4, false}, {5, false}, {6, false}}},
+	} {
+		st := steps[i].(map[string]any)
+		assert.Equal(t, want.kind, st["kind"], "access %d", i+1)
+		assert.Equal(t, want.writtenBack, st["written_back"], "access %d", i+1)
+		assert.Equal(t, want.writebacks, st["totals"].(map[string]any)["writebacks"], "access %d", i+1)
+		assert.Equal(t, want.slots, dirty(i), "access %d", i+1)
+	}
+	assert.Equal(t, map[string]any{"accesses": 7.0, "hits": 1.0, "faults": 6.0, "evictions": 3.0, "writebacks": 2.0, "protection_faults": 1.0}, run["totals"])
+
+	// Real memory writes the same two pages back, and takes the same
+	// protection fault.
+	code, resp = post(t, h, "/api/real", `{"trace":`+trace+`,"policies":["fifo"],"frames":3}`)
+	require.Equal(t, http.StatusOK, code, resp)
+	r := runOf(t, resp, 0)
+	assert.Equal(t, true, r["agree"])
+	for _, side := range []string{"sim", "real"} {
+		assert.Equal(t, 2.0, r[side].(map[string]any)["writebacks"], side)
+		assert.Equal(t, 3.0, r[side].(map[string]any)["evictions"], side)
+		assert.Equal(t, 1.0, r[side].(map[string]any)["protection_faults"], side)
+	}
+	assert.Equal(t, 7.0, r["user_faults"], "6 faults and 1 protection fault caught in user space")
+}
+
 func TestCurveShowsBeladysAnomaly(t *testing.T) {
 	h := New(nil)
 	code, resp := post(t, h, "/api/curve", `{"trace":{"builtin":"belady"},"policies":["fifo","lru"],"from":1,"to":5}`)
@@ -272,7 +345,7 @@ func TestBadInput(t *testing.T) {
 		{"not JSON", h, "/api/steps", `{"trace":`, 400, "the request is not JSON"},
 		{"no body", h, "/api/steps", ``, 400, "no JSON body"},
 		{"an unknown field", h, "/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":3,"colour":1}`, 400, `unknown field "colour"`},
-		{"a field of the wrong type", h, "/api/steps", `{"trace":{"text":"1"},"policies":"fifo","frames":3}`, 400, `"policies" is a JSON string`},
+		{"a field of the wrong type", h, "/api/steps", `{"trace":{"text":"1"},"policies":"fifo","frames":3}`, 400, `"policies": expected an array of strings like ["fifo", "lru"], not a string`},
 		{"two JSON values", h, "/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":3} {}`, 400, "more than one JSON value"},
 		{"no trace", h, "/api/steps", `{"policies":["fifo"],"frames":3}`, 400, "give one trace"},
 		{"two traces", h, "/api/steps", `{"trace":{"text":"1","builtin":"belady"},"policies":["fifo"],"frames":3}`, 400, "give one trace"},
@@ -321,6 +394,95 @@ func TestBadInput(t *testing.T) {
 			assert.Len(t, resp, 1, "the error alone")
 		})
 	}
+}
+
+// TestTypeErrorsInWords: a value of the wrong JSON type is refused in
+// words, with an example, and the field's JSON path: never the name of a
+// Go type or of an embedded struct.
+func TestTypeErrorsInWords(t *testing.T) {
+	h := New(&Options{Check: fakeChecker{}})
+	for _, tc := range []struct{ path, body, want string }{
+		{"/api/steps", `{"trace":"7 0 1","policies":["fifo"],"frames":3}`, `"trace": expected an object like {"text": "7 0 1"}, not a string`},
+		{"/api/real", `{"trace":"7 0 1","policies":["fifo"],"frames":3}`, `"trace": expected an object like {"text": "7 0 1"}, not a string`},
+		{"/api/mrc", `{"trace":[7,0,1]}`, `"trace": expected an object like {"text": "7 0 1"}, not an array`},
+		{"/api/steps", `{"trace":{"text":"1"},"policies":"fifo","frames":3}`, `"policies": expected an array of strings like ["fifo", "lru"], not a string`},
+		{"/api/curve", `{"trace":{"text":"1"},"policies":["fifo",1],"from":1,"to":3}`, `"policies": expected an array of strings like ["fifo", "lru"], not an array holding a number`},
+		{"/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":"3"}`, `"frames": expected a whole number like 3, not a string`},
+		{"/api/real", `{"trace":{"text":"1"},"policies":["fifo"],"frames":2.5}`, `"frames": expected a whole number like 3, not 2.5`},
+		{"/api/steps", `{"trace":{"text":"1"},"policies":["fifo"],"frames":true}`, `"frames": expected a whole number like 3, not a boolean`},
+		{"/api/steps", `{"trace":{"builtin":"zipf","n":-1},"policies":["fifo"],"frames":3}`, `"trace.n": expected a whole number, 0 or more, like 3, not -1`},
+		{"/api/steps", `{"trace":{"builtin":"zipf","alpha":"big"},"policies":["fifo"],"frames":3}`, `"trace.alpha": expected a number like 1.5, not a string`},
+		{"/api/steps", `{"trace":{"text":["7","0"]},"policies":["fifo"],"frames":3}`, `"trace.text": expected a string like "7 0 1", not an array`},
+		{"/api/real", `{"trace":{"text":"1"},"policies":["fifo"],"frames":3,"mechanism":3}`, `"mechanism": expected a string like "mprotect", not a number`},
+		{"/api/exercise", `{"name":"shared-file","private":"yes"}`, `"private": expected true or false, not a string`},
+		{"/api/check", `{"exercise":{"name":"mprotect"}}`, `"exercise": expected a string like "mprotect", not an object`},
+		{"/api/steps", `[1, 2]`, `the request: expected a JSON object {...}, not an array`},
+	} {
+		code, resp := post(t, h, tc.path, tc.body)
+		assert.Equal(t, http.StatusBadRequest, code, tc.body)
+		assert.Equal(t, tc.want, resp["error"], "%s %s", tc.path, tc.body)
+	}
+
+	// Every field of every endpoint, given a value of another type.
+	goNames := regexp.MustCompile(`\b(u?int(8|16|32|64)?|float(32|64)|bool)\b|web\.|Spec\b|\[\]`)
+	for path, spec := range map[string]reflect.Type{
+		"/api/steps":    reflect.TypeFor[runSpec](),
+		"/api/curve":    reflect.TypeFor[curveSpec](),
+		"/api/mrc":      reflect.TypeFor[mrcSpec](),
+		"/api/real":     reflect.TypeFor[realSpec](),
+		"/api/exercise": reflect.TypeFor[exerciseSpec](),
+		"/api/check":    reflect.TypeFor[checkSpec](),
+	} {
+		for _, f := range jsonFields(spec, nil) {
+			wrong := `"x"`
+			if f.kind == reflect.String {
+				wrong = `1`
+			}
+			body := wrong
+			for i := len(f.keys) - 1; i >= 0; i-- {
+				body = fmt.Sprintf(`{%q: %s}`, f.keys[i], body)
+			}
+			code, resp := post(t, h, path, body)
+			assert.Equal(t, http.StatusBadRequest, code, "%s %s", path, body)
+			msg, _ := resp["error"].(string)
+			assert.True(t, strings.HasPrefix(msg, `"`+strings.Join(f.keys, ".")+`": expected `), "%s %s: %s", path, body, msg)
+			assert.NotRegexp(t, goNames, msg, "%s %s", path, body)
+		}
+	}
+}
+
+// jsonField is a field of a request: its JSON keys from the root, and its
+// kind.
+type jsonField struct {
+	keys []string
+	kind reflect.Kind
+}
+
+// jsonFields lists the fields of a request type, embedded structs'
+// fields as their own and nested structs' fields too.
+func jsonFields(t reflect.Type, prefix []string) []jsonField {
+	var out []jsonField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			out = append(out, jsonFields(f.Type, prefix)...)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		keys := append(slices.Clone(prefix), name)
+		out = append(out, jsonField{keys, f.Type.Kind()})
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type, keys)...)
+		}
+	}
+	return out
+}
+
+// fakeChecker passes every program.
+type fakeChecker struct{}
+
+func (fakeChecker) Check(ctx context.Context, exercise string, source []byte) (string, error) {
+	return "ok", nil
 }
 
 func TestBadRequestsOfHTTP(t *testing.T) {
@@ -385,6 +547,92 @@ func TestBusy(t *testing.T) {
 	<-s.real
 	code, _ = post(t, s, "/api/real", `{"trace":{"text":"1"},"policies":["fifo"],"frames":1}`)
 	assert.Equal(t, http.StatusOK, code, "free again")
+}
+
+// firstRead is a request body that closes read when it is first read.
+type firstRead struct {
+	io.ReadCloser
+	once *sync.Once
+	read chan struct{}
+}
+
+func (f firstRead) Read(p []byte) (int, error) {
+	f.once.Do(func() { close(f.read) })
+	return f.ReadCloser.Read(p)
+}
+
+// TestSlowBodiesHoldNoRunSlot: clients that send their headers and then
+// their body slowly (more of them than there are run slots) do not keep
+// anyone else from running: a slot is taken only once a body is read, and
+// a slow body is bounded by the server's ReadTimeout, not by the slots.
+func TestSlowBodiesHoldNoRunSlot(t *testing.T) {
+	const slots, slow = 2, 5
+	s := New(&Options{Limits: Limits{MaxRuns: slots}})
+	// reading gets, for each slow request, a channel closed once its
+	// handler has started to read the body, or has answered without.
+	reading := make(chan chan struct{}, slow)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Slow") == "" {
+			s.ServeHTTP(w, r)
+			return
+		}
+		once, read := new(sync.Once), make(chan struct{})
+		r.Body = firstRead{r.Body, once, read}
+		reading <- read
+		s.ServeHTTP(w, r)
+		once.Do(func() { close(read) })
+	}))
+	t.Cleanup(srv.Close)
+	body := bodyFor("/api/steps")
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	for range slow {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		require.NoError(t, err)
+		conns = append(conns, c)
+		require.NoError(t, c.SetDeadline(time.Now().Add(time.Minute)))
+		_, err = fmt.Fprintf(c, "POST /api/steps HTTP/1.1\r\nHost: vmsim\r\nX-Slow: 1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:1])
+		require.NoError(t, err)
+	}
+	// Every slow request is in its handler, reading its body (the one
+	// byte sent, then waiting for the rest).
+	for range slow {
+		select {
+		case read := <-reading:
+			select {
+			case <-read:
+			case <-time.After(10 * time.Second):
+				t.Fatal("a slow request's handler neither read its body nor answered")
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a slow request never reached the handler")
+		}
+	}
+	for _, path := range []string{"/api/steps", "/api/curve", "/api/real"} {
+		b := bodyFor(path)
+		if path == "/api/real" {
+			b = `{"trace":{"text":"1 2 1"},"policies":["fifo"],"frames":1}`
+		}
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(b))
+		require.NoError(t, err)
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "%s beside %d slow clients: %s", path, slow, msg)
+	}
+	assert.Zero(t, len(s.runs), "no slot held by a slow client")
+
+	// A slow client that finishes is served as any other.
+	_, err := io.WriteString(conns[0], body[1:])
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conns[0]), nil)
+	require.NoError(t, err)
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", msg)
 }
 
 // TestDeadline: a run past its deadline stops and says why.

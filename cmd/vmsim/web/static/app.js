@@ -623,7 +623,9 @@ async function runReal() {
       el("td", { class: "agree" + (r.agree ? "" : " bad"), text: r.agree ? "yes" : "NO" })));
     $("#real-table").replaceChildren(head, ...rows);
     $("#kernel-note").textContent = data.kernel
-      ? "The kernel's faults come from an eBPF probe on the region. Each fault caught in user space costs the kernel two: the access to the PROT_NONE page, which it turns into a signal, and the first touch after the handler's grant, which maps the page in."
+      ? (data.mechanism === "uffd"
+        ? "The kernel's faults come from an eBPF probe on the region. With userfaultfd each fault caught in user space costs the kernel one: the access to the missing page, which it turns into a signal; the handler's fill (UFFDIO_COPY) maps the page itself, so the retry does not fault."
+        : "The kernel's faults come from an eBPF probe on the region. Each fault caught in user space costs the kernel two: the access to the PROT_NONE page, which it turns into a signal, and the first touch after the handler's grant, which maps the page in.")
       : data.kernel_note || state.info.kernel.note;
   } catch (e) {
     showError(e);
