@@ -17,7 +17,7 @@ type StreamOptions struct {
 	// per CPU (at most one per configuration). Decoding runs on one more.
 	Workers int
 	// ChunkSize is the number of accesses decoded at a time; zero means
-	// 65,536.
+	// 65,536 for each pager a worker runs, up to 16 of them.
 	ChunkSize int
 	// Progress, if not nil, is called from the decoding goroutine with the
 	// number of accesses decoded so far.
@@ -71,6 +71,17 @@ func Stream(ctx context.Context, name string, r traces.Reader, cfgs []Config, op
 		if pagers[i], err = newPager(cfg, 0); err != nil {
 			return nil, err
 		}
+	}
+	if o.ChunkSize <= 0 {
+		// Each worker runs its pagers one after the other on a batch. With
+		// several, each pager's tables (megabytes on a large trace) are
+		// pushed out of the cache by the others' at every switch: larger
+		// batches make fewer switches. Up to 16 times the default: a
+		// million accesses a batch, about 40 MB with the decoder's buffer
+		// and the pool's four batches (70 MB with next uses), beside the
+		// pagers' own tables, which are the larger part of such a run.
+		perWorker := (len(pagers) + o.Workers - 1) / o.Workers
+		o.ChunkSize = defaultBatch * min(perWorker, 16)
 	}
 	dec := NewDecoder(name, r, &DecoderOptions{BatchSize: o.ChunkSize, Next: needNext, Progress: o.Progress})
 	if err := streamBatches(ctx, dec, pagers, o.Workers); err != nil {
