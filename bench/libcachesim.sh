@@ -19,8 +19,9 @@
 #
 # Usage: [LIBCACHESIM_SRC=DIR] bench/libcachesim.sh [REQUESTS] [ROUNDS]
 #        (default 20000000 requests, 5 rounds; FRAMES=100000, PAGES=1000000;
-#        POLICIES="lru sieve" for some policies only, EXTRAS=0 to skip the
-#        text, sweep and miss-ratio-curve figures)
+#        POLICIES="lru sieve" for some policies only, TEXT=0 to skip the
+#        text table, EXTRAS=0 the sweep and miss-ratio-curve figures,
+#        ONLY=text for the text table alone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000000}
@@ -113,16 +114,21 @@ lcsargs=(--ignore-obj-size 1 --report-interval 1000000000)
 
 echo "# $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $n requests, zipf 1.0 over $pages ids, cache $frames; $rounds rounds, pairs interleaved, medians"
-if [ -n "$cachesim" ]; then
+if [ "${ONLY:-}" = text ]; then
+  :
+elif [ -n "$cachesim" ]; then
   echo "| policy | vmsim oracle, M req/s | vmsim vmt, M req/s | libCacheSim oracle, M req/s | oracle / libCacheSim | vmt / libCacheSim | miss ratio vmsim / libCacheSim |"
   echo "|---|---:|---:|---:|---:|---:|---|"
 else
   echo "| policy | vmsim oracle, M req/s | vmsim vmt, M req/s |"
   echo "|---|---:|---:|"
 fi
-for pair in lru:LRU fifo:FIFO clock-cold:Clock sieve:Sieve s3fifo:S3FIFO arc:ARC opt:Belady; do
+pairs="lru:LRU fifo:FIFO clock-cold:Clock sieve:Sieve s3fifo:S3FIFO arc:ARC opt:Belady"
+# wanted POLICY: whether POLICIES (if set) asks for POLICY.
+wanted() { [ -z "${POLICIES:-}" ] || [[ " $POLICIES " == *" $1 "* ]]; }
+for pair in $pairs; do
   p=${pair%%:*} c=${pair##*:}
-  if [ -n "${POLICIES:-}" ] && ! [[ " $POLICIES " == *" $p "* ]]; then
+  if ! wanted "$p" || [ "${ONLY:-}" = text ]; then
     continue
   fi
   : >"$tmp/vo" >"$tmp/vv" >"$tmp/lo" >"$tmp/ro" >"$tmp/rv"
@@ -160,7 +166,41 @@ for pair in lru:LRU fifo:FIFO clock-cold:Clock sieve:Sieve s3fifo:S3FIFO arc:ARC
   echo "| $p ($c) | $(mps "$vo") | $(mps "$vv") | $(mps "$lo") | **$(median <"$tmp/ro")** | $(median <"$tmp/rv") | $mv / $ml, $same |"
 done
 
-if [ "${EXTRAS:-1}" = 0 ]; then
+# The text formats: vmsim's pages and libCacheSim's txt are the same file
+# (one id a line). libCacheSim has no next accesses in txt: it runs no
+# Belady on it, and neither is opt measured here.
+if [ -n "$cachesim" ] && [ "${TEXT:-1}" = 1 ]; then
+  echo
+  echo "| policy | vmsim pages, M req/s | libCacheSim txt, M req/s | **pages / libCacheSim** | miss ratio vmsim / libCacheSim |"
+  echo "|---|---:|---:|---:|---|"
+  for pair in $pairs; do
+    p=${pair%%:*} c=${pair##*:}
+    if ! wanted "$p" || [ "$p" = opt ]; then
+      continue
+    fi
+    : >"$tmp/vt" >"$tmp/lt" >"$tmp/rt"
+    for r in $(seq "$rounds"); do
+      vcmd=("$v" replay -o csv -p "$p" -f "$frames" --format pages "$tmp/t.txt")
+      lcmd=("$cachesim" "$tmp/t.txt" txt "$c" "$frames" "${lcsargs[@]}")
+      if [ $((r % 2)) = 1 ]; then
+        a=$(run "$tmp/o1" "${vcmd[@]}")
+        l=$(run "$tmp/o3" "${lcmd[@]}")
+      else
+        l=$(run "$tmp/o3" "${lcmd[@]}")
+        a=$(run "$tmp/o1" "${vcmd[@]}")
+      fi
+      echo "$a" >>"$tmp/vt"
+      echo "$l" >>"$tmp/lt"
+      ratio "$l" "$a" >>"$tmp/rt"
+    done
+    mv=$(vmsim_mr "$tmp/o1") ml=$(lcs_mr "$tmp/o3")
+    same="differ"
+    [ "$mv" = "$ml" ] && same="equal"
+    echo "| $p ($c) | $(mps "$(median <"$tmp/vt")") | $(mps "$(median <"$tmp/lt")") | **$(median <"$tmp/rt")** | $mv / $ml, $same |"
+  done
+fi
+
+if [ "${EXTRAS:-1}" = 0 ] || [ "${ONLY:-}" = text ]; then
   echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   exit 0
 fi
@@ -168,29 +208,24 @@ fi
 # text, a 10-size LRU sweep, the exact miss-ratio curve
 step=$((frames / 10))
 sizes=$(seq -s, "$step" "$step" "$frames")
-: >"$tmp/rt" >"$tmp/rs" >"$tmp/rm" >"$tmp/vt" >"$tmp/vs" >"$tmp/vm"
+: >"$tmp/rs" >"$tmp/rm" >"$tmp/vs" >"$tmp/vm"
 for r in $(seq "$rounds"); do
-  a=$(run "$tmp/o1" "$v" replay -p lru -f "$frames" --format pages "$tmp/t.txt")
   b=$(run "$tmp/o2" "$v" replay -p lru -f "$step:$frames:$step" "$tmp/t.oracleGeneral.bin")
   m=$(run "$tmp/o4" "$v" mrc -o csv -f "$frames" "$tmp/t.oracleGeneral.bin")
-  echo "$a" >>"$tmp/vt"
   echo "$b" >>"$tmp/vs"
   echo "$m" >>"$tmp/vm"
   if [ -n "$cachesim" ]; then
-    ratio "$(run "$tmp/o3" "$cachesim" "$tmp/t.txt" txt LRU "$frames" "${lcsargs[@]}")" "$a" >>"$tmp/rt"
     ratio "$(run "$tmp/o5" "$cachesim" "$tmp/t.oracleGeneral.bin" oracleGeneral LRU "$sizes" --num-thread 2 "${lcsargs[@]}")" "$b" >>"$tmp/rs"
     if [ -n "$profiler" ]; then
       ratio "$(run "$tmp/o6" "$profiler" "$tmp/t.oracleGeneral.bin" "$frames")" "$m" >>"$tmp/rm"
     fi
   fi
 done
-vt=$(median <"$tmp/vt") vs=$(median <"$tmp/vs") vm=$(median <"$tmp/vm")
+vs=$(median <"$tmp/vs") vm=$(median <"$tmp/vm")
 echo
 if [ -n "$cachesim" ]; then
-  echo "text (vmsim pages, libCacheSim txt), lru: vmsim $(mps "$vt") M req/s, $(median <"$tmp/rt")x libCacheSim"
   echo "10-size LRU sweep ($sizes), oracle: vmsim $vs s, $(median <"$tmp/rs")x cachesim on 2 threads"
 else
-  echo "text (pages), lru: vmsim $(mps "$vt") M req/s"
   echo "10-size LRU sweep ($sizes), oracle: vmsim $vs s"
 fi
 if [ -n "$profiler" ]; then
