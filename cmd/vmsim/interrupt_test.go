@@ -223,3 +223,61 @@ func TestInterruptWhileOpeningAFIFO(t *testing.T) {
 	assert.Equal(t, 130, code, s.stderr.String())
 	assert.Equal(t, "vmsim: interrupted\n", s.stderr.String())
 }
+
+// cpuTime returns the CPU time process pid has used so far (utime and
+// stime of /proc/PID/stat, in clock ticks of 1/100 s).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which may hold spaces: state is
+	// the first, utime the 12th and stime the 13th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var ut, st int64
+	fmt.Sscan(f[11], &ut)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// TestInterruptAfterTheLoad: opt's sweep and a step table run on a trace
+// read whole; a signal once it is read and the run is under way stops them
+// at once, with exit 130, what finished printed and nothing else.
+func TestInterruptAfterTheLoad(t *testing.T) {
+	dir := t.TempDir()
+	_, errOut, code := vmsim(t, "gen", "zipf", "--n", "2000000", "--pages", "100000", "--seed", "3", "--to", "vmt", "-o", filepath.Join(dir, "z.vmt"))
+	require.Equal(t, 0, code, errOut)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"opt sweep", []string{"replay", "-p", "opt,lru", "-f", "1000:400000:1000", "-o", "csv", "z.vmt"}},
+		{"step table", []string{"step", "-p", "opt", "-f", "4", "-o", "csv", "z.vmt"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, dir, nil, tt.args...)
+			path := filepath.Join(dir, "z.vmt")
+			waitFor(t, "vmsim reading the trace", func() bool { return hasOpen(s.cmd.Process.Pid, path) })
+			// Reading the trace whole takes a few tens of milliseconds;
+			// the run after it, tens of seconds: two seconds of CPU time
+			// are well into the run.
+			waitFor(t, "two seconds of CPU time", func() bool { return cpuTime(s.cmd.Process.Pid) > 2*time.Second })
+			code := s.stopWith(t, syscall.SIGINT)
+			assert.Equal(t, 130, code, s.stderr.String())
+			assert.Equal(t, "vmsim: interrupted\n", s.stderr.String())
+			lines := strings.Split(strings.TrimSpace(s.stdout.String()), "\n")
+			if tt.args[0] == "replay" {
+				// 800 runs were asked: fewer finished, each a whole row.
+				assert.Less(t, len(lines), 801, "the sweep stopped")
+				for _, l := range lines[1:] {
+					assert.Regexp(t, `^z\.vmt,(opt|lru),\d+,sim,2000000,`, l)
+				}
+			} else {
+				assert.Less(t, len(lines), 2_000_001, "the table stopped before its end")
+			}
+		})
+	}
+}
