@@ -180,18 +180,25 @@ func TestInterruptStopsReading(t *testing.T) {
 	}
 }
 
-// TestReplayBoundedByTheUser: memory follows what the user asked for, not
-// the input. A run count past the bound is refused before anything runs; a
-// trace that opt would hold whole past --max-memory is refused with what to
-// do; real mode without opt streams the same trace within that budget.
-func TestReplayBoundedByTheUser(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "loop.pages")
+// loopTrace writes a trace of 20,000 accesses that loop over 100 pages
+// (260 KB held whole) and returns its path.
+func loopTrace(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "loop.pages")
 	var b strings.Builder
 	for i := range 20_000 {
 		fmt.Fprintf(&b, "%d\n", i%100)
 	}
 	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	return path
+}
+
+// TestReplayBoundedByTheUser: memory follows what the user asked for, not
+// the input. A run count past the bound is refused before anything runs; a
+// trace that opt would hold whole past --max-memory is refused with what to
+// do; real mode without opt streams the same trace within that budget.
+func TestReplayBoundedByTheUser(t *testing.T) {
+	path := loopTrace(t)
 
 	_, errOut, code := vmsimIn(t, "1 2 3", "replay", "-p", "all", "-f", "1:1000000", "-")
 	assert.Equal(t, 2, code)
@@ -227,13 +234,7 @@ func TestReplayBoundedByTheUser(t *testing.T) {
 // and refuse past --max-memory (by default half of the machine's memory)
 // with what to do, before they have read the rest.
 func TestEveryLoaderBounded(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "loop.pages")
-	var b strings.Builder
-	for i := range 20_000 {
-		fmt.Fprintf(&b, "%d\n", i%100)
-	}
-	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	path := loopTrace(t)
 	for _, tt := range []struct {
 		args []string
 		want string
