@@ -75,6 +75,11 @@ func NewDecoder(name string, r traces.Reader, opts *DecoderOptions) *Decoder {
 		// A bad header is not dense here; Read reports it.
 		if dense, err := dr.Dense(); err == nil && dense {
 			d.dr = dr
+			// The decoder reads ids and nothing else: the reader need
+			// not keep their page numbers.
+			if ir, ok := r.(traces.IDsOnlyReader); ok {
+				ir.IDsOnly()
+			}
 		}
 	}
 	if d.dr == nil {

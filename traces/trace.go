@@ -132,6 +132,14 @@ type DenseReader interface {
 	Pages() []arch.PageNum
 }
 
+// IDsOnlyReader is implemented by a [DenseReader] that can stop keeping
+// the page numbers of its ids (8 bytes per distinct page) for a consumer
+// that will only call ReadDense from now on, and never Pages.
+type IDsOnlyReader interface {
+	DenseReader
+	IDsOnly()
+}
+
 // Counter is implemented by readers of formats that say how many accesses
 // the trace holds (a vmt header), so that a consumer that keeps the whole
 // trace can size its memory once instead of growing it.

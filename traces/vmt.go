@@ -145,8 +145,11 @@ type VMTReader struct {
 	hdrErr  error
 	n       uint64 // accesses decoded
 	err     error  // sticky: returned after the accesses before it
-	// table maps the dense ids of a dense trace to page numbers.
-	table []arch.PageNum
+	// table maps the dense ids of a dense trace to page numbers, unless
+	// idsOnly; ids counts the ids given.
+	table   []arch.PageNum
+	ids     uint64
+	idsOnly bool
 }
 
 // NewVMTReader returns a reader of the vmt format from src; name names the
@@ -224,8 +227,17 @@ func (v *VMTReader) Dense() (bool, error) {
 }
 
 // Pages implements [DenseReader]: the page number of each dense id given so
-// far, a view of the reader's table (do not modify it).
+// far, a view of the reader's table (do not modify it); nil after IDsOnly.
 func (v *VMTReader) Pages() []arch.PageNum { return v.table }
+
+// IDsOnly tells the reader that ReadDense is all it will be asked from now
+// on: it stops keeping the table of page numbers (8 bytes per distinct
+// page), which only Read and Pages need. A replay that streams a dense
+// trace never asks for page numbers. Read of a dense trace fails after it.
+func (v *VMTReader) IDsOnly() {
+	v.idsOnly = true
+	v.table = nil
+}
 
 // ReadDense implements [DenseReader]: Read with each access's dense id in
 // Page. It is only valid on a dense trace.
@@ -258,12 +270,16 @@ func (v *VMTReader) read(out []Access, ids bool) (int, error) {
 		if v.hdr.CountKnown() {
 			k = int(min(uint64(k), v.hdr.Count-v.n))
 		}
+		if v.idsOnly && !ids && v.hdr.Dense() {
+			v.err = fmt.Errorf("%s: Read of a dense vmt trace after IDsOnly: only ReadDense can go on", v.name)
+			break
+		}
 		var d int
 		switch {
 		case !v.hdr.Dense():
 			d = decodeVMT(out[n:n+k], v.buf[v.r:v.r+8*k])
 		case ids:
-			d = decodeVMTIDs(out[n:n+k], v.buf[v.r:v.r+8*k], uint64(len(v.table)))
+			d = decodeVMTIDs(out[n:n+k], v.buf[v.r:v.r+8*k], v.ids)
 		default:
 			d = decodeVMTDense(out[n:n+k], v.buf[v.r:v.r+8*k], v.table)
 		}
@@ -276,7 +292,7 @@ func (v *VMTReader) read(out []Access, ids bool) (int, error) {
 		}
 		// An escape or new-page word, or (dense) an id not given yet.
 		if w := binary.LittleEndian.Uint64(v.buf[v.r:]); v.hdr.Dense() && w < vmtNew {
-			v.err = v.perr(v.off, ErrBadRecord, fmt.Sprintf("expected an id below %d (the pages seen so far), got %d", len(v.table), w>>1))
+			v.err = v.perr(v.off, ErrBadRecord, fmt.Sprintf("expected an id below %d (the pages seen so far), got %d", v.ids, w>>1))
 			break
 		}
 		if v.w-v.r < 16 {
@@ -294,9 +310,12 @@ func (v *VMTReader) read(out []Access, ids bool) (int, error) {
 		page := binary.LittleEndian.Uint64(v.buf[v.r+8:])
 		switch {
 		case v.hdr.Dense() && w&^1 == vmtNew:
-			v.table = append(v.table, arch.PageNum(page))
+			if !v.idsOnly {
+				v.table = append(v.table, arch.PageNum(page))
+			}
+			v.ids++
 			if ids {
-				page = uint64(len(v.table) - 1)
+				page = v.ids - 1
 			}
 		case v.hdr.Dense():
 			v.err = v.perr(v.off, ErrBadRecord, fmt.Sprintf("expected an id or a new page in a dense trace, got the word %#x", w))

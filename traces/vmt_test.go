@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"vmsim/vm/arch"
 )
 
 // vmtBytes returns a vmt trace: the header, then the given words.
@@ -217,4 +219,50 @@ func TestVMTDense(t *testing.T) {
 	assert.False(t, d)
 	_, err = plain.ReadDense(buf)
 	assert.ErrorContains(t, err, "without the dense flag")
+}
+
+// TestVMTReaderIDsOnly: after IDsOnly a dense trace reads the same ids,
+// checks them as before, keeps no page numbers, and refuses Read.
+func TestVMTReaderIDsOnly(t *testing.T) {
+	var as []Access
+	for i := range 10_000 {
+		as = append(as, Access{Page: arch.PageNum((i*7)%501) << 20, Write: i%3 == 0})
+	}
+	var buf bytes.Buffer
+	w, err := NewVMTWriter(&buf, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(as))
+	require.NoError(t, w.Close())
+
+	read := func(idsOnly bool) []Access {
+		r := NewVMTReader(bytes.NewReader(buf.Bytes()), "t.vmt")
+		dense, err := r.Dense()
+		require.NoError(t, err)
+		require.True(t, dense)
+		if idsOnly {
+			r.IDsOnly()
+		}
+		var out []Access
+		b := make([]Access, 333)
+		for {
+			n, err := r.ReadDense(b)
+			out = append(out, b[:n]...)
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+		}
+		if idsOnly {
+			assert.Nil(t, r.Pages(), "no table kept")
+		} else {
+			assert.Len(t, r.Pages(), 501)
+		}
+		return out
+	}
+	assert.Equal(t, read(false), read(true))
+
+	r := NewVMTReader(bytes.NewReader(buf.Bytes()), "t.vmt")
+	r.IDsOnly()
+	_, err = r.Read(make([]Access, 10))
+	assert.ErrorContains(t, err, "Read of a dense vmt trace after IDsOnly")
 }
