@@ -388,3 +388,40 @@ func TestSmallRegionTakesAnyBudget(t *testing.T) {
 func replaySource(t *pager.Trace, lp *Pager) pager.Source {
 	return t.Source(0, pager.NeedsNext(lp.core.Policy().Name()))
 }
+
+// TestLargestCheckedRunCompletes takes the largest frame budget that
+// CheckRun accepts for the mechanisms that split memory areas page by page
+// and runs three policies one after another at it, each on a trace that
+// makes the most areas it can: every other page resident, half of them
+// written (read-only and writable areas alternate). Every run must finish
+// with the counts of the simulation: CheckRun's room is real, and what
+// the runs leave behind (freed areas, the heap) does not eat into the next.
+func TestLargestCheckedRunCompletes(t *testing.T) {
+	for _, mech := range []Mechanism{Mprotect, Remap} {
+		t.Run(mech.String(), func(t *testing.T) {
+			room, err := vm.MapRoom()
+			require.NoError(t, err)
+			frames := (room - 4 - RunMargin) / 2
+			pages := 2 * frames
+			require.NoError(t, CheckRun(mech, pages, frames))
+			require.ErrorIs(t, CheckRun(mech, pages, frames+1), vm.ErrMapLimit, "the largest budget that fits")
+			b := pager.NewBuilder("every other page")
+			for i := range frames {
+				b.Add(arch.PageNum(2*i), i%2 == 0)
+			}
+			for i := range frames {
+				b.Add(arch.PageNum(2*i), false) // every one a hit
+			}
+			tr := b.Trace()
+			for _, policy := range []string{"fifo", "lru", "clock"} {
+				lp := newLive(t, pages, policy, frames, &Options{Mechanism: mech})
+				st, err := lp.Replay(context.Background(), replaySource(tr, lp))
+				require.NoError(t, err, "%s at %d frames", policy, frames)
+				assert.Equal(t, uint64(frames), st.Faults, policy)
+				assert.Equal(t, uint64(frames), st.Hits, policy)
+				assert.Zero(t, st.Evictions, policy)
+				require.NoError(t, lp.Close())
+			}
+		})
+	}
+}
