@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -345,20 +344,17 @@ func loadProcesses(cmd *cobra.Command, args []string, f traceFlags, budget uint6
 			return nil, tooLarge(fmt.Errorf("%s: the traces before it take %s, the whole budget of %s: %w", arg, pager.Bytes(used), pager.Bytes(budget), pager.ErrTooLarge), "multi", "give fewer or shorter traces")
 		}
 		opts := &pager.LoadOptions{MaxBytes: budget - used}
+		var tr *pager.Trace
+		var err error
 		if spec, ok := strings.CutPrefix(arg, "gen:"); ok {
-			r, err := parseGenSpec(spec)
-			if err != nil {
-				return nil, usageErrorf(cmd, "%s: %v", arg, err)
+			r, gerr := parseGenSpec(spec)
+			if gerr != nil {
+				return nil, usageErrorf(cmd, "%s: %v", arg, gerr)
 			}
-			tr, err := pager.Load(cmd.Context(), arg, r, opts)
-			if err != nil {
-				return nil, tooLarge(err, "multi", "give fewer or shorter traces")
-			}
-			used += pager.LoadCost(uint64(tr.Len()), uint64(tr.Distinct()))
-			trs = append(trs, tr)
-			continue
+			tr, err = pager.Load(cmd.Context(), arg, r, opts)
+		} else {
+			tr, err = loadTrace(cmd.Context(), arg, f, cmd.InOrStdin(), opts)
 		}
-		tr, err := loadTrace(cmd.Context(), arg, f, cmd.InOrStdin(), opts)
 		if err != nil {
 			return nil, tooLarge(err, "multi", "give fewer or shorter traces")
 		}
@@ -513,13 +509,7 @@ func writeProcesses(w io.Writer, format string, trs []*pager.Trace, res *multi.R
 	real := userFaults != nil
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(w, rows)
 	case "csv":
 		cw := csv.NewWriter(w)
 		head := []string{"trace", "process", "policy", "frames", "scope", "allocation", "load_control", "mode", "accesses", "reads", "writes", "hits", "faults",
@@ -630,13 +620,7 @@ func stepLines(res *multi.Result, steps []multi.Event) []stepLine {
 func writeSteps(w io.Writer, format string, trs []*pager.Trace, res *multi.Result, steps []multi.Event) error {
 	lines := stepLines(res, steps)
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		for _, l := range lines {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(w, lines)
 	}
 	var legend []string
 	for k, tr := range trs {
@@ -729,13 +713,7 @@ func writeTimeline(w io.Writer, format string, res *multi.Result) error {
 	rows := timelineRows(res)
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(w, rows)
 	case "csv":
 		cw := csv.NewWriter(w)
 		head := []string{"from_ms", "to_ms", "accesses", "faults", "faults_per_s", "cpu_utilisation"}

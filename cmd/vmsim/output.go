@@ -189,6 +189,18 @@ func (t *table) writeTable(w io.Writer) error {
 	return tw.Flush()
 }
 
+// writeJSONLines writes each row as one JSON object a line: -o json of
+// the commands whose rows are structs of their own.
+func writeJSONLines[T any](w io.Writer, rows []T) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // plainCell formats a value the way CSV and the table show it by default.
 func plainCell(v any) string {
 	switch x := v.(type) {

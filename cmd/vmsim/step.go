@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -204,13 +203,7 @@ func runStep(cmd *cobra.Command, f stepFlags, path string) error {
 	w := cmd.OutOrStdout()
 	switch f.output {
 	case "json":
-		enc := json.NewEncoder(w)
-		for _, r := range rows {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeJSONLines(w, rows)
 	case "csv":
 		return writeStepCSV(w, rows)
 	}

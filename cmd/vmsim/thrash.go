@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,15 +273,7 @@ func thrashRuns(ctx context.Context, trs []*pager.Trace, cfg multi.Config, setti
 func writeThrash(w io.Writer, format, about string, cfg multi.Config, settings []setting, points [][]thrashPoint) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		for _, line := range points {
-			for _, p := range line {
-				if err := enc.Encode(p); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return writeJSONLines(w, slices.Concat(points...))
 	case "csv":
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"scope", "load_control", "processes", "frames", "policy", "mode", "cpu_utilisation", "throughput", "device_utilisation", "elapsed_ms", "accesses", "faults", "suspensions"})
