@@ -182,32 +182,16 @@ func runCheck(cmd *cobra.Command, f checkFlags, all []string) error {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
 	var stderrMu sync.Mutex
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(f.jobs, len(subs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				s := subs[i]
-				dir := filepath.Join(tmp, strconv.Itoa(i))
-				s.report = gradeOne(ctx, ex, s, dir, opts, f.kernel, func(out []byte) {
-					stderrMu.Lock()
-					defer stderrMu.Unlock()
-					stderr.Write(out)
-				})
-			}
-		}()
-	}
-	for i := range subs {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	err = runJobs(ctx, len(subs), f.jobs, func(i int) {
+		s := subs[i]
+		dir := filepath.Join(tmp, strconv.Itoa(i))
+		s.report = gradeOne(ctx, ex, s, dir, opts, f.kernel, func(out []byte) {
+			stderrMu.Lock()
+			defer stderrMu.Unlock()
+			stderr.Write(out)
+		})
+	})
+	if err != nil {
 		return err
 	}
 

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -226,40 +225,26 @@ func thrashRuns(ctx context.Context, trs []*pager.Trace, cfg multi.Config, setti
 		points[i] = make([]thrashPoint, n)
 	}
 	errs := make([]error, len(settings)*n)
-	jobs := make(chan int)
 	workers := runtime.GOMAXPROCS(0)
 	if mode == "real" {
 		workers = 1
 	}
-	var wg sync.WaitGroup
-	for range min(workers, len(errs)) {
-		wg.Go(func() {
-			for j := range jobs {
-				s, k := settings[j/n], j%n+1
-				c := cfg
-				c.Scope, c.Control = s.scope, s.control
-				res, _, err := runModel(ctx, trs[:k], c, mech, mode, &multi.RunOptions{})
-				if err != nil {
-					errs[j] = fmt.Errorf("%v, %d processes: %w", s, k, err)
-					continue
-				}
-				points[j/n][k-1] = thrashPoint{
-					Scope: s.scope.String(), LoadControl: s.control.String(), Processes: k, Frames: c.Frames, Policy: c.Policy, Mode: mode,
-					Utilisation: res.Utilisation(), Throughput: res.Throughput(), DeviceBusy: res.DeviceUtilisation(), ElapsedMS: msf(res.Elapsed),
-					Accesses: res.Total.Accesses, Faults: res.Total.Faults, Suspensions: res.Total.Suspensions,
-				}
-			}
-		})
-	}
-	for j := range errs {
-		if ctx.Err() != nil {
-			break
+	err := runJobs(ctx, len(errs), workers, func(j int) {
+		s, k := settings[j/n], j%n+1
+		c := cfg
+		c.Scope, c.Control = s.scope, s.control
+		res, _, err := runModel(ctx, trs[:k], c, mech, mode, &multi.RunOptions{})
+		if err != nil {
+			errs[j] = fmt.Errorf("%v, %d processes: %w", s, k, err)
+			return
 		}
-		jobs <- j
-	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		points[j/n][k-1] = thrashPoint{
+			Scope: s.scope.String(), LoadControl: s.control.String(), Processes: k, Frames: c.Frames, Policy: c.Policy, Mode: mode,
+			Utilisation: res.Utilisation(), Throughput: res.Throughput(), DeviceBusy: res.DeviceUtilisation(), ElapsedMS: msf(res.Elapsed),
+			Accesses: res.Total.Accesses, Faults: res.Total.Faults, Suspensions: res.Total.Suspensions,
+		}
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, err := range errs {

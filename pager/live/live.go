@@ -81,6 +81,22 @@ type Options struct {
 	Registry *faults.Registry
 }
 
+// withDefaults returns a copy of o (nil: the zero Options) with the
+// defaults of [New] filled in.
+func (o *Options) withDefaults() Options {
+	var out Options
+	if o != nil {
+		out = *o
+	}
+	if out.Mechanism == 0 {
+		out.Mechanism = Mprotect
+	}
+	if out.Registry == nil {
+		out.Registry = faults.Default
+	}
+	return out
+}
+
 // ErrInconsistent is matched by the error returned when real memory and the
 // pager disagree: an access that should have faulted did not. It means a
 // bug, never bad input. It is [pager.ErrInconsistent].
@@ -140,16 +156,7 @@ type Pager struct {
 // userfaultfd cannot be had, New returns a *vm.UserfaultError that matches
 // vm.ErrNotSupported or os.ErrPermission and names what is missing.
 func New(pages int, policy pager.Policy, frames int, opts *Options) (*Pager, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.Mechanism == 0 {
-		o.Mechanism = Mprotect
-	}
-	if o.Registry == nil {
-		o.Registry = faults.Default
-	}
+	o := opts.withDefaults()
 	if frames < 1 {
 		return nil, fmt.Errorf("%d frames: %w", frames, pager.ErrFrames)
 	}

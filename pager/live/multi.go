@@ -60,18 +60,9 @@ type touch struct {
 // vm.max_map_count allows (vm.ErrMapLimit); where userfaultfd cannot be had
 // it says what is missing.
 func NewRegions(pages []int, frames int, opts *Options) (*Regions, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
+	o := opts.withDefaults()
 	if o.Store != nil {
 		return nil, errors.New("regions: each region has its own store: Options.Store must be nil")
-	}
-	if o.Mechanism == 0 {
-		o.Mechanism = Mprotect
-	}
-	if o.Registry == nil {
-		o.Registry = faults.Default
 	}
 	if frames < 1 {
 		return nil, fmt.Errorf("%d frames: %w", frames, pager.ErrFrames)
